@@ -1,0 +1,471 @@
+"""How much memory llama.cpp needs to run a model: weights, KV cache and compute/output buffers.
+
+Pure domain logic (no Panel). Quick use::
+
+    from dashboard.memory import ModelSpec, estimate
+    e = estimate("Llama-3.1-8B", "Q4_K_M", context=8192, kv_cache="f16")
+    e.weights_gib, e.kv_cache_gib, e.overhead_gib, e.total_gib
+
+* **Weights** are the GGUF file: every tensor of the architecture in the type llama.cpp's quant mix
+  gives it (:mod:`dashboard.gguf_mix`), at the exact ggml block size (``data/ggml_types.csv``), plus
+  the file's metadata (mostly the tokenizer).
+* **KV cache** is ``2 x layers x KV heads x head dim x cells`` at the cache type's real block size
+  (q8_0: 34 bytes per 32 values, q4_0: 18 per 32). llama.cpp rounds the context up to a multiple of
+  256 cells; sliding-window layers hold ``min(context, window + ubatch)`` cells; MLA models cache only
+  the compressed latent (K, no V).
+* **Overhead** is the compute buffer (the scratch memory of the largest graph, one ubatch of 512
+  tokens) and the output buffer (logits of one token), from a fit to llama.cpp's own reported buffer
+  sizes (``data/llamacpp_buffers.csv``; see :func:`compute_buffer_bytes`).
+
+All sizes are bytes internally and GiB (2^30 bytes) in :class:`MemoryEstimate`; :func:`gib_to_gb` gives
+decimal GB for displays that use them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from functools import cache
+
+import polars as pl
+
+from dashboard import data
+from dashboard.gguf_mix import DEFAULT_TYPE, MixContext, Tensor, tensor_type
+
+GIB = 2**30
+GB = 10**9
+KV_CACHE_TYPES = ("f16", "q8_0", "q4_0")
+DEFAULT_UBATCH_TOKENS = 512  # llama.cpp's default n_ubatch
+CONTEXT_PADDING_TOKENS = 256  # llama_context pads n_ctx to a multiple of 256
+
+
+def gib_to_gb(gib: float) -> float:
+    """Convert GiB (2^30 bytes) to decimal GB (10^9 bytes)."""
+    return gib * GIB / GB
+
+
+def gb_to_gib(gb: float) -> float:
+    """Convert decimal GB (10^9 bytes) to GiB (2^30 bytes)."""
+    return gb * GB / GIB
+
+
+def pad(value: int, multiple: int) -> int:
+    """Round ``value`` up to a multiple of ``multiple`` (ggml's GGML_PAD)."""
+    return -(-value // multiple) * multiple
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A transformer's architecture, as far as memory is concerned.
+
+    ``ffn_hidden_size`` may be left out: it is then solved from ``params`` (the total parameter
+    count) and rounded to a multiple of 256, as real models are. MoE fields describe routed experts;
+    MLA fields (``kv_lora_rank``...) describe DeepSeek-style latent attention.
+    """
+
+    name: str
+    params: float
+    n_layers: int
+    n_heads: int
+    n_kv_heads: int
+    head_dim: int
+    hidden_size: int
+    vocab_size: int
+    max_context: int
+    ffn_hidden_size: int | None = None
+    tied_embeddings: bool = False
+    attention_bias: bool = False
+    sliding_window: int | None = None
+    n_swa_layers: int = 0
+    n_experts: int = 1
+    n_experts_used: int = 1
+    n_shared_experts: int = 0
+    expert_ffn_hidden_size: int | None = None
+    n_dense_layers: int = 0
+    q_lora_rank: int | None = None
+    kv_lora_rank: int | None = None
+    rope_head_dim: int | None = None
+    v_head_dim: int | None = None
+    params_active: float | None = None
+    family: str = "custom"
+    notes: str = ""
+    source: str = "user-supplied"
+
+    def __post_init__(self) -> None:
+        positive = {
+            "params": self.params, "n_layers": self.n_layers, "n_heads": self.n_heads,
+            "n_kv_heads": self.n_kv_heads, "head_dim": self.head_dim, "hidden_size": self.hidden_size,
+            "vocab_size": self.vocab_size, "max_context": self.max_context,
+        }
+        for key, value in positive.items():
+            if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+                raise ValueError(f"{self.name}: {key} must be a positive number, got {value!r}")
+        if self.n_heads % self.n_kv_heads:
+            raise ValueError(f"{self.name}: n_heads ({self.n_heads}) must be a multiple of n_kv_heads "
+                             f"({self.n_kv_heads})")
+        if self.n_swa_layers > self.n_layers:
+            raise ValueError(f"{self.name}: n_swa_layers exceeds n_layers")
+        if self.n_swa_layers and not self.sliding_window:
+            raise ValueError(f"{self.name}: n_swa_layers given without sliding_window")
+
+    @property
+    def is_mla(self) -> bool:
+        """DeepSeek-style multi-head latent attention: the cache holds the compressed latent only."""
+        return self.kv_lora_rank is not None
+
+    @property
+    def n_gqa(self) -> int:
+        """Query heads per KV head (1 = plain multi-head attention)."""
+        return self.n_heads // self.n_kv_heads
+
+    def resolved(self) -> ModelSpec:
+        """This spec with ``ffn_hidden_size`` filled in (solved from ``params`` when missing)."""
+        if self.ffn_hidden_size is not None:
+            return self
+        fixed = sum(t.n_elements for t in _tensors(replace(self, ffn_hidden_size=0)))
+        per_unit = sum(t.n_elements for t in _tensors(replace(self, ffn_hidden_size=1))) - fixed
+        if per_unit <= 0:
+            raise ValueError(f"{self.name}: cannot solve the FFN size from the parameter count")
+        ffn = (self.params - fixed) / per_unit
+        if ffn < 1:
+            raise ValueError(
+                f"{self.name}: {self.params:.3g} parameters is fewer than the attention and embedding "
+                "weights alone; check params, hidden_size, n_layers and vocab_size"
+            )
+        return replace(self, ffn_hidden_size=max(256, round(ffn / 256) * 256))
+
+
+def _tensors(spec: ModelSpec) -> list[Tensor]:
+    """Every tensor of the GGUF file, in file order, with the ffn size taken as given."""
+    h, hd, ffn = spec.hidden_size, spec.head_dim, spec.ffn_hidden_size or 0
+    out = [Tensor("token_embd.weight", "token_embd", -1, h, spec.vocab_size * h)]
+    for i in range(spec.n_layers):
+        p = f"blk.{i}."
+        out.append(Tensor(p + "attn_norm.weight", "kept_f32", i, h, h))
+        if spec.is_mla:
+            q_lora, kv_lora = spec.q_lora_rank or 0, spec.kv_lora_rank or 0
+            rope, v_dim = spec.rope_head_dim or 0, spec.v_head_dim or hd
+            nope = hd  # head_dim is the no-rope part of the query/key head for MLA models
+            if q_lora:
+                out += [Tensor(p + "attn_q_a.weight", "other", i, h, h * q_lora),
+                        Tensor(p + "attn_q_a_norm.weight", "kept_f32", i, q_lora, q_lora),
+                        Tensor(p + "attn_q_b.weight", "other", i, q_lora, q_lora * spec.n_heads * (nope + rope))]
+            else:
+                out.append(Tensor(p + "attn_q.weight", "attn_q", i, h, h * spec.n_heads * (nope + rope)))
+            out += [Tensor(p + "attn_kv_a_mqa.weight", "other", i, h, h * (kv_lora + rope)),
+                    Tensor(p + "attn_kv_a_norm.weight", "kept_f32", i, kv_lora, kv_lora),
+                    Tensor(p + "attn_k_b.weight", "other", i, nope, nope * kv_lora * spec.n_heads),
+                    Tensor(p + "attn_v_b.weight", "other", i, kv_lora, kv_lora * v_dim * spec.n_heads),
+                    Tensor(p + "attn_output.weight", "attn_output", i, spec.n_heads * v_dim,
+                           spec.n_heads * v_dim * h)]
+        else:
+            q, kv = spec.n_heads * hd, spec.n_kv_heads * hd
+            out += [Tensor(p + "attn_q.weight", "attn_q", i, h, h * q),
+                    Tensor(p + "attn_k.weight", "attn_k", i, h, h * kv),
+                    Tensor(p + "attn_v.weight", "attn_v", i, h, h * kv),
+                    Tensor(p + "attn_output.weight", "attn_output", i, q, q * h)]
+            if spec.attention_bias:
+                out += [Tensor(p + f"attn_{n}.bias", "kept_f32", i, d, d) for n, d in (("q", q), ("k", kv), ("v", kv))]
+        out.append(Tensor(p + "ffn_norm.weight", "kept_f32", i, h, h))
+        moe_layer = spec.n_experts > 1 and i >= spec.n_dense_layers
+        if moe_layer:
+            e, eff = spec.n_experts, spec.expert_ffn_hidden_size or ffn
+            out += [Tensor(p + "ffn_gate_inp.weight", "kept_f32", i, h, h * e),
+                    Tensor(p + "ffn_gate_exps.weight", "ffn_gate", i, h, e * h * eff, True),
+                    Tensor(p + "ffn_up_exps.weight", "ffn_up", i, h, e * h * eff, True),
+                    Tensor(p + "ffn_down_exps.weight", "ffn_down", i, eff, e * eff * h, True)]
+            if spec.n_shared_experts:
+                sh = spec.n_shared_experts * eff
+                out += [Tensor(p + "ffn_gate_shexp.weight", "ffn_gate", i, h, h * sh),
+                        Tensor(p + "ffn_up_shexp.weight", "ffn_up", i, h, h * sh),
+                        Tensor(p + "ffn_down_shexp.weight", "ffn_down", i, sh, sh * h)]
+        else:
+            out += [Tensor(p + "ffn_gate.weight", "ffn_gate", i, h, h * ffn),
+                    Tensor(p + "ffn_up.weight", "ffn_up", i, h, h * ffn),
+                    Tensor(p + "ffn_down.weight", "ffn_down", i, ffn, ffn * h)]
+    out.append(Tensor("output_norm.weight", "kept_f32", -1, h, h))
+    if not spec.tied_embeddings:
+        out.append(Tensor("output.weight", "output", -1, h, spec.vocab_size * h))
+    return out
+
+
+def tensors(spec: ModelSpec) -> list[Tensor]:
+    """Every tensor of ``spec``'s GGUF file (FFN size resolved)."""
+    return _tensors(spec.resolved())
+
+
+@dataclass(frozen=True)
+class GgmlType:
+    """Storage of one ggml type: weights per block and bytes per block."""
+
+    name: str
+    block_size_weights: int
+    bytes_per_block: int
+
+    def row_bytes(self, n_weights: int) -> int:
+        """Bytes for ``n_weights`` values (a whole number of blocks)."""
+        return -(-n_weights // self.block_size_weights) * self.bytes_per_block
+
+
+@cache
+def ggml_types() -> dict[str, GgmlType]:
+    """The ggml storage types by name (``Q4_K``, ``F16``...), from ``data/ggml_types.csv``."""
+    df = data.load_table("ggml_types")
+    return {
+        r["ggml_type"]: GgmlType(r["ggml_type"], r["block_size_weights"], r["bytes_per_block"])
+        for r in df.iter_rows(named=True)
+    }
+
+
+def _block_sizes() -> dict[str, int]:
+    return {k: v.block_size_weights for k, v in ggml_types().items()}
+
+
+def quant_types() -> list[str]:
+    """The quant types (llama-quantize ftypes) the memory model covers, most bits first."""
+    df = data.load_table("quant_types")
+    return [q for q in df["quant"].to_list() if q in DEFAULT_TYPE]
+
+
+def _mix_context(spec: ModelSpec, has_imatrix: bool) -> MixContext:
+    return MixContext(
+        n_layers=spec.n_layers,
+        n_gqa=spec.n_gqa,
+        n_experts=spec.n_experts,
+        tied_embeddings=spec.tied_embeddings,
+        # llama.cpp's LLM_TYPE_70B for llama-family models is the 80-layer size class.
+        is_70b_class=spec.n_layers == 80 and spec.n_experts == 1,
+        has_imatrix=has_imatrix,
+    )
+
+
+def tensor_types(spec: ModelSpec, quant: str, has_imatrix: bool = True) -> pl.DataFrame:
+    """Each tensor with the ggml type and bytes llama.cpp stores it in for ``quant``."""
+    types, blocks = ggml_types(), _block_sizes()
+    ctx = _mix_context(spec, has_imatrix)
+    rows = []
+    for t in tensors(spec):
+        ggml = tensor_type(quant, t, ctx, blocks)
+        rows.append((t.name, t.category, t.layer, t.n_elements, ggml, types[ggml].row_bytes(t.n_elements)))
+    return pl.DataFrame(
+        rows, schema=["tensor", "category", "layer", "n_weights", "ggml_type", "bytes"], orient="row"
+    )
+
+
+@cache
+def _metadata_bytes_per_vocab_entry() -> float:
+    """GGUF bytes that are not tensor data, per vocabulary entry, measured on real llama.cpp files.
+
+    The header, tensor index and alignment are small; the tokenizer (token strings, scores, types,
+    merges) dominates and scales with the vocabulary.
+    """
+    df = data.load_table("llamacpp_file_sizes")
+    per_entry = (df["file_size_bytes"] - df["tensor_bytes"]) / df["shape"].map_elements(
+        _vocab_of_shape, return_dtype=pl.Int64
+    )
+    return float(per_entry.median())
+
+
+def _vocab_of_shape(shape: str) -> int:
+    return int(shape.rsplit("vocab", 1)[1])
+
+
+def weights_bytes(spec: ModelSpec, quant: str, has_imatrix: bool = True) -> int:
+    """Size in bytes of the GGUF file of ``spec`` quantised to ``quant``."""
+    types, blocks = ggml_types(), _block_sizes()
+    ctx = _mix_context(spec, has_imatrix)
+    tensor_bytes = sum(types[tensor_type(quant, t, ctx, blocks)].row_bytes(t.n_elements) for t in tensors(spec))
+    return tensor_bytes + round(_metadata_bytes_per_vocab_entry() * spec.vocab_size)
+
+
+def kv_cache_bytes(
+    spec: ModelSpec, context: int, kv_cache: str = "f16", n_ubatch: int = DEFAULT_UBATCH_TOKENS
+) -> int:
+    """Bytes of the KV cache at ``context`` tokens with cache type ``kv_cache`` (f16, q8_0, q4_0)."""
+    if kv_cache not in KV_CACHE_TYPES:
+        raise ValueError(f"kv_cache must be one of {', '.join(KV_CACHE_TYPES)}, got {kv_cache!r}")
+    if context < 1:
+        raise ValueError(f"context must be at least 1 token, got {context}")
+    cache_type = ggml_types()[kv_cache.upper()]
+    cells = pad(context, CONTEXT_PADDING_TOKENS)
+    if spec.is_mla:
+        # K only: the latent (kv_lora_rank) plus the shared rope key, one "head".
+        row = (spec.kv_lora_rank or 0) + (spec.rope_head_dim or 0)
+        return spec.n_layers * cells * cache_type.row_bytes(row)
+    row = spec.n_kv_heads * spec.head_dim
+    per_cell_layer = 2 * cache_type.row_bytes(row)
+    swa_cells = cells
+    if spec.sliding_window:
+        swa_cells = min(cells, pad(spec.sliding_window + n_ubatch, CONTEXT_PADDING_TOKENS))
+    full_layers = spec.n_layers - spec.n_swa_layers
+    return per_cell_layer * (full_layers * cells + spec.n_swa_layers * swa_cells)
+
+
+@dataclass(frozen=True)
+class BufferFit:
+    """Least-squares coefficients of the compute-buffer fit (bytes per unit of each term)."""
+
+    per_ubatch_vocab: float
+    per_ubatch_ffn: float
+    per_ubatch_hidden: float
+    per_ubatch_context_heads_no_fa: float
+    constant: float
+
+
+@cache
+def _buffer_fit() -> BufferFit:
+    """Fit the compute buffer to llama.cpp's reported sizes (``data/llamacpp_buffers.csv``)."""
+    import numpy as np
+
+    df = data.load_table("llamacpp_buffers")
+    shapes = {s: _shape_dims(s) for s in df["shape"].unique()}
+    rows, target = [], []
+    for r in df.iter_rows(named=True):
+        dims = shapes[r["shape"]]
+        rows.append(_buffer_terms(dims, r["context_tokens"], r["n_ubatch"], r["flash_attention"]))
+        target.append(r["compute_buffer_mib"] * 2**20)
+    coef, *_ = np.linalg.lstsq(np.array(rows, dtype=float), np.array(target), rcond=None)
+    return BufferFit(*(float(c) for c in coef))
+
+
+def _shape_dims(shape: str) -> dict[str, int]:
+    """``h2048-l16-q32-kv8-d64-ff8192-vocab128256`` -> dims."""
+    keys = {"h": "hidden", "l": "layers", "q": "heads", "kv": "kv_heads", "d": "head_dim", "ff": "ffn",
+            "vocab": "vocab"}
+    out = {}
+    for part in shape.split("-"):
+        key = part.rstrip("0123456789")
+        if key in keys:
+            out[keys[key]] = int(part[len(key):])
+    return out
+
+
+def _buffer_terms(dims: dict[str, int], context: int, n_ubatch: int, flash_attention: bool) -> list[float]:
+    cells = pad(context, CONTEXT_PADDING_TOKENS)
+    return [
+        n_ubatch * dims["vocab"],
+        n_ubatch * dims["ffn"],
+        n_ubatch * dims["hidden"],
+        0.0 if flash_attention else n_ubatch * cells * dims["heads"],
+        1.0,
+    ]
+
+
+def compute_buffer_bytes(
+    spec: ModelSpec, context: int, n_ubatch: int = DEFAULT_UBATCH_TOKENS, flash_attention: bool = True
+) -> int:
+    """Compute buffer llama.cpp reserves for one ubatch at ``context`` tokens.
+
+    A linear fit over llama.cpp's own reported sizes: logits (ubatch x vocab), FFN activations
+    (ubatch x ffn), hidden states (ubatch x hidden) and, without flash attention, the attention
+    scores (ubatch x context x heads, F32).
+    """
+    spec = spec.resolved()
+    ffn = spec.expert_ffn_hidden_size if spec.n_experts > 1 and spec.expert_ffn_hidden_size else spec.ffn_hidden_size
+    dims = {"vocab": spec.vocab_size, "ffn": ffn or 0, "hidden": spec.hidden_size, "heads": spec.n_heads}
+    fit = _buffer_fit()
+    terms = _buffer_terms(dims, min(context, pad(context, CONTEXT_PADDING_TOKENS)), n_ubatch, flash_attention)
+    coef = [fit.per_ubatch_vocab, fit.per_ubatch_ffn, fit.per_ubatch_hidden,
+            fit.per_ubatch_context_heads_no_fa, fit.constant]
+    return max(0, round(sum(c * t for c, t in zip(coef, terms, strict=True))))
+
+
+def output_buffer_bytes(spec: ModelSpec) -> int:
+    """Host buffer for the logits of one sequence's last token: vocab x 4 bytes (F32)."""
+    return spec.vocab_size * 4
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    """Memory needed to run one model at one quant type, context and KV-cache type (GiB)."""
+
+    model: str
+    quant: str
+    context: int
+    kv_cache: str
+    weights_gib: float
+    kv_cache_gib: float
+    compute_buffer_gib: float
+    output_buffer_gib: float
+    details: dict[str, float] = field(default_factory=dict, compare=False)
+
+    @property
+    def overhead_gib(self) -> float:
+        """Compute buffer plus output buffer."""
+        return self.compute_buffer_gib + self.output_buffer_gib
+
+    @property
+    def total_gib(self) -> float:
+        """Weights + KV cache + overhead."""
+        return self.weights_gib + self.kv_cache_gib + self.overhead_gib
+
+    @property
+    def total_gb(self) -> float:
+        """Total in decimal GB, as GPU makers label VRAM."""
+        return gib_to_gb(self.total_gib)
+
+    @property
+    def bits_per_weight(self) -> float:
+        """Whole-file bits per weight (what llama.cpp's tables call bpw)."""
+        return self.details.get("bits_per_weight", float("nan"))
+
+
+def catalog() -> dict[str, ModelSpec]:
+    """The model catalog (``data/models.csv``) as specs, by name."""
+    from dashboard.models import catalog_specs
+
+    return catalog_specs()
+
+
+def resolve_model(model: ModelSpec | str) -> ModelSpec:
+    """A spec for ``model``: itself, or the catalog entry of that name."""
+    if isinstance(model, ModelSpec):
+        return model
+    specs = catalog()
+    if model not in specs:
+        raise KeyError(f"unknown model {model!r}; catalog models: {', '.join(specs)}")
+    return specs[model]
+
+
+def estimate(
+    model: ModelSpec | str,
+    quant: str,
+    context: int = 8192,
+    kv_cache: str = "f16",
+    *,
+    flash_attention: bool = True,
+    n_ubatch: int = DEFAULT_UBATCH_TOKENS,
+    has_imatrix: bool = True,
+) -> MemoryEstimate:
+    """Memory to run ``model`` (a :class:`ModelSpec` or catalog name) quantised to ``quant``.
+
+    Parameters
+    ----------
+    model
+        A spec, or a model name from the catalog.
+    quant
+        A llama-quantize type such as ``"Q4_K_M"``.
+    context
+        Context length in tokens (llama.cpp's ``-c``).
+    kv_cache
+        Cache type for K and V: ``"f16"``, ``"q8_0"`` or ``"q4_0"`` (quantised V needs flash attention).
+    """
+    spec = resolve_model(model).resolved()
+    if quant not in DEFAULT_TYPE:
+        raise KeyError(f"unknown quant type {quant!r}")
+    weights = weights_bytes(spec, quant, has_imatrix)
+    kv = kv_cache_bytes(spec, context, kv_cache, n_ubatch)
+    compute = compute_buffer_bytes(spec, context, n_ubatch, flash_attention)
+    output = output_buffer_bytes(spec)
+    n_weights = sum(t.n_elements for t in tensors(spec))
+    return MemoryEstimate(
+        model=spec.name,
+        quant=quant,
+        context=context,
+        kv_cache=kv_cache,
+        weights_gib=weights / GIB,
+        kv_cache_gib=kv / GIB,
+        compute_buffer_gib=compute / GIB,
+        output_buffer_gib=output / GIB,
+        details={"bits_per_weight": 8 * weights / n_weights, "n_weights": float(n_weights)},
+    )

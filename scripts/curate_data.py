@@ -1,0 +1,309 @@
+"""Curate the dashboard's data files in ``data/`` from the sourced research tables.
+
+Run from the repository root::
+
+    python scripts/curate_data.py [--research ../shared/research] [--check]
+
+Every output row keeps the ``source`` text of the research row it came from. Nothing here types a
+measurement: values are copied (names normalised, units stated in column names) or derived by a
+formula that is written next to it. ``--check`` rebuilds in memory and fails if ``data/`` differs,
+so CI can prove the shipped files still match their sources.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+from pathlib import Path
+
+import polars as pl
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_RESEARCH = REPO_ROOT.parent / "shared" / "research"
+
+FLOAT_TYPES = {"F32", "F16", "BF16"}
+LEGACY_TYPES = {"Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0"}
+ALIASES = {"Q3_K", "Q4_K", "Q5_K", "COPY"}
+
+
+def normalise_quant(name: str) -> str:
+    """Spell a quant type the way ``llama-quantize`` prints it (``q4_K_M`` -> ``Q4_K_M``, ``fp16`` -> ``F16``)."""
+    name = name.strip().upper()
+    return "F16" if name == "FP16" else name
+
+
+def family_of(quant: str) -> str:
+    """The quant family used for colouring and grouping in the dashboard."""
+    if quant in FLOAT_TYPES:
+        return "float"
+    if quant in LEGACY_TYPES:
+        return "legacy"
+    if quant.startswith("TQ"):
+        return "ternary"
+    if quant.startswith("MXFP4"):
+        return "microscaling"
+    if quant.startswith("IQ"):
+        return "i-quant"
+    if "_K" in quant:
+        return "k-quant"
+    # Q1_0 / Q2_0: plain block types added in 2026 (PR #21273, #24448).
+    return "low-bit block"
+
+
+def read(research: Path, name: str) -> pl.DataFrame:
+    return pl.read_csv(research / name, infer_schema_length=0)  # all strings: we cast explicitly
+
+
+def ggml_types(research: Path) -> pl.DataFrame:
+    df = read(research, "ggml_type_traits.csv")
+    return df.select(
+        pl.col("ggml_type").str.to_uppercase().alias("ggml_type"),
+        pl.col("ggml_type_enum_id").cast(pl.Int64).alias("ggml_type_id"),
+        pl.col("block_size_elements").cast(pl.Int64).alias("block_size_weights"),
+        pl.col("bytes_per_block").cast(pl.Int64),
+        pl.col("bits_per_weight_derived").cast(pl.Float64).alias("bits_per_weight"),
+        (pl.col("allowed_as_kv_cache_type(common/arg.cpp)") == "yes").alias("kv_cache_type"),
+        pl.col("source"),
+    )
+
+
+def quant_types(research: Path, ggml: pl.DataFrame) -> pl.DataFrame:
+    df = read(research, "llamacpp_quant_options_current.csv").filter(~pl.col("name").is_in(ALIASES))
+    df = df.with_columns(
+        pl.col("default_ggml_type(llama_ftype_get_default_type)")
+        .str.replace("GGML_TYPE_", "")
+        .str.to_uppercase()
+        .alias("base_ggml_type")
+    )
+    df = df.join(
+        ggml.select("ggml_type", pl.col("bits_per_weight").alias("nominal_bits_per_weight")),
+        left_on="base_ggml_type",
+        right_on="ggml_type",
+        how="left",
+    )
+    return df.select(
+        pl.col("name").alias("quant"),
+        pl.col("llama_ftype_id").cast(pl.Int64).alias("ftype_id"),
+        pl.col("name").map_elements(family_of, return_dtype=pl.String).alias("family"),
+        "base_ggml_type",
+        "nominal_bits_per_weight",
+        pl.col("description_verbatim").alias("description"),
+        pl.col("source"),
+    ).sort("nominal_bits_per_weight", "quant", descending=[True, False])
+
+
+def llama31_8b_files(research: Path) -> pl.DataFrame:
+    df = read(research, "llama31_8b_quant_bpw_size_speed.csv")
+    return df.select(
+        pl.col("model"),
+        pl.col("quant").str.strip_chars().str.to_uppercase(),
+        pl.col("bits_per_weight").cast(pl.Float64).alias("file_bits_per_weight"),
+        pl.col("size_GiB").cast(pl.Float64).alias("file_size_gib"),
+        pl.col("pp512_tps").cast(pl.Float64).alias("prompt_tokens_per_s"),
+        pl.col("pp512_err").cast(pl.Float64).alias("prompt_tokens_per_s_err"),
+        pl.col("tg128_tps").cast(pl.Float64).alias("generation_tokens_per_s"),
+        pl.col("tg128_err").cast(pl.Float64).alias("generation_tokens_per_s_err"),
+        pl.col("hardware_backend"),
+        pl.col("source"),
+    )
+
+
+def llama3_8b_quality(research: Path) -> pl.DataFrame:
+    df = read(research, "llama3_8b_kld_scoreboard.csv")
+    return df.select(
+        pl.col("quant").str.strip_chars().str.to_uppercase(),
+        pl.when(pl.col("imatrix") == "None").then(pl.lit("none")).otherwise(pl.col("imatrix")).alias("imatrix"),
+        pl.col("model_size_GiB").cast(pl.Float64).alias("file_size_gib"),
+        pl.col("ppl").cast(pl.Float64).alias("perplexity"),
+        pl.col("ppl_err").cast(pl.Float64).alias("perplexity_err"),
+        pl.col("delta_ppl_vs_fp16").cast(pl.Float64).alias("delta_perplexity"),
+        pl.col("delta_ppl_err").cast(pl.Float64).alias("delta_perplexity_err"),
+        pl.col("mean_kld").cast(pl.Float64),
+        pl.col("mean_kld_err").cast(pl.Float64),
+        pl.col("mean_delta_p_pct").cast(pl.Float64),
+        pl.col("rms_delta_p_pct").cast(pl.Float64),
+        pl.col("source"),
+    )
+
+
+# PR #1684 gives threads but no backend. Its RTX-4080 column can only be the CUDA build and its Ryzen
+# column the CPU build; the M2 Max column could be CPU or Metal, so it stays "not stated".
+BACKEND_INFERRED_FROM_HARDWARE = {"RTX-4080": "CUDA", "Ryzen7950X": "CPU"}
+
+
+def backend_of(backend_as_stated: str, hardware: str) -> tuple[str, str]:
+    """Backend family (CUDA, Metal, CPU or "not stated") and how it was decided."""
+    for family in ("CUDA", "Metal", "CPU"):
+        if backend_as_stated.startswith(family):
+            return family, "stated"
+    if hardware in BACKEND_INFERRED_FROM_HARDWARE:
+        return BACKEND_INFERRED_FROM_HARDWARE[hardware], "inferred from hardware"
+    return "not stated", "not stated"
+
+
+def speed(research: Path) -> pl.DataFrame:
+    """Token-generation and prompt speeds in tokens/s, one row per measurement.
+
+    ms/token rows (PR #1684) become tokens/s by ``1000 / ms`` (said in ``derivation``). Each
+    (model, hardware, backend, source) is one run: speeds are only compared within a run.
+    """
+    df = read(research, "speed_by_quant.csv")
+    rows = []
+    run_ids: dict[tuple[str, str, str, str], int] = {}
+    tests = {"tg": "generation", "tg128": "generation", "token generation": "generation", "pp512": "prompt"}
+    for r in df.iter_rows(named=True):
+        value = float(r["value"])
+        derivation = ""
+        if r["unit"] == "ms/token":
+            value = round(1000.0 / value, 3)
+            derivation = f"1000 / {r['value']} ms per token"
+        backend, backend_basis = backend_of(r["backend"], r["hardware"])
+        run_key = (r["model"], r["hardware"], r["backend"], r["source"])
+        rows.append(
+            {
+                "run_id": run_ids.setdefault(run_key, len(run_ids) + 1),
+                "model": r["model"],
+                "hardware": r["hardware"],
+                "backend": backend,
+                "backend_basis": backend_basis,
+                "backend_as_stated": r["backend"],
+                "quant": normalise_quant(r["quant"]),
+                "test": tests[r["test"]],
+                "tokens_per_s": value,
+                "derivation": derivation,
+                "note": r["note"] or "",
+                "source": r["source"],
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+def quality_by_model(research: Path) -> pl.DataFrame:
+    """Perplexity and file size per (model, quant) from tables that include their own F16 baseline.
+
+    Only tables measured in one run against their own F16 row are kept, so that "perplexity added per
+    GB saved" compares like with like. Sizes in these sources are GiB (the quantize tool's ``G`` is
+    2^30 bytes, PR #1787).
+    """
+    out: list[dict[str, object]] = []
+
+    k = read(research, "kquants_pr1684.csv")
+    for model in ["LLaMA-v1-7B", "LLaMA-v1-13B", "LLaMA-v1-30B", "LLaMA-v1-65B"]:
+        sub = k.filter(pl.col("model") == model)
+        for quant in sub["quant"].unique(maintain_order=True):
+            q = sub.filter(pl.col("quant") == quant)
+            ppl = q.filter(pl.col("measure") == "perplexity")
+            size = q.filter(pl.col("measure").str.starts_with("file size"))
+            if ppl.is_empty() and size.is_empty():
+                continue
+            src = (ppl if not ppl.is_empty() else size)["source"][0]
+            prov = ",".join(sorted(set(q.filter(pl.col("measure").is_in(["perplexity"]) |
+                                                pl.col("measure").str.starts_with("file size"))["provenance"])))
+            out.append(
+                {
+                    "table": "k-quants PR #1684 (LLaMA v1, wikitext-2, ctx 512)",
+                    "model": model,
+                    "quant": normalise_quant(quant),
+                    "file_size_gib": float(size["value"][0].rstrip("G")) if not size.is_empty() else None,
+                    "perplexity": float(ppl["value"][0]) if not ppl.is_empty() else None,
+                    "provenance": prov,
+                    "source": src,
+                }
+            )
+
+    legacy = read(research, "legacy_quants_llama1_2023.csv")
+    for model in legacy["model"].unique(maintain_order=True):
+        sub = legacy.filter(pl.col("model") == model)
+        for quant in sub["quant"].unique(maintain_order=True):
+            if normalise_quant(quant) == "F16":
+                continue  # the same F16 run as PR #1684 (5.9066 / 5.2543): keep one baseline row
+            q = sub.filter(pl.col("quant") == quant)
+            ppl = q.filter(pl.col("measure") == "perplexity")
+            size = q.filter(pl.col("measure").str.contains("size"))
+            out.append(
+                {
+                    "table": "k-quants PR #1684 (LLaMA v1, wikitext-2, ctx 512)",
+                    "model": model,
+                    "quant": normalise_quant(quant),
+                    "file_size_gib": float(size["value"][0].rstrip("G")) if not size.is_empty() else None,
+                    "perplexity": float(ppl["value"][0]) if not ppl.is_empty() else None,
+                    "provenance": "primary",
+                    "source": q["source"][0],
+                }
+            )
+
+    l2 = read(research, "llama2_70b_scoreboard_old.csv")
+    for r in l2.iter_rows(named=True):
+        out.append(
+            {
+                "table": "Llama 2 70B scoreboard (old numbers, PR #3340)",
+                "model": r["model"],
+                "quant": normalise_quant(r["quant"]),
+                "file_size_gib": float(r["model_size_GiB"]),
+                "perplexity": float(r["perplexity"]),
+                "provenance": "primary",
+                "source": r["source"],
+            }
+        )
+
+    l3 = read(research, "llama3_8b_kld_scoreboard.csv").filter(pl.col("imatrix") == "None")
+    for r in l3.iter_rows(named=True):
+        out.append(
+            {
+                "table": "Llama 3 8B scoreboard (no imatrix, PR #6936)",
+                "model": "Llama-3-8B",
+                "quant": normalise_quant(r["quant"]),
+                "file_size_gib": float(r["model_size_GiB"]),
+                "perplexity": float(r["ppl"]),
+                "provenance": "primary",
+                "source": r["source"],
+            }
+        )
+    return pl.DataFrame(out, schema={
+        "table": pl.String, "model": pl.String, "quant": pl.String, "file_size_gib": pl.Float64,
+        "perplexity": pl.Float64, "provenance": pl.String, "source": pl.String,
+    })
+
+
+OUTPUTS = {
+    "ggml_types.csv": lambda r, g: g,
+    "quant_types.csv": quant_types,
+    "llama31_8b_files.csv": lambda r, g: llama31_8b_files(r),
+    "llama3_8b_quality.csv": lambda r, g: llama3_8b_quality(r),
+    "speed.csv": lambda r, g: speed(r),
+    "quality_by_model.csv": lambda r, g: quality_by_model(r),
+}
+
+
+def to_csv_text(df: pl.DataFrame) -> str:
+    buf = io.StringIO()
+    df.write_csv(buf, quote_style="necessary")
+    return buf.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--research", type=Path, default=DEFAULT_RESEARCH)
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "data")
+    parser.add_argument("--check", action="store_true", help="fail if data/ differs from a fresh build")
+    args = parser.parse_args(argv)
+    ggml = ggml_types(args.research)
+    stale = []
+    for name, build in OUTPUTS.items():
+        text = to_csv_text(build(args.research, ggml))
+        path = args.out / name
+        if args.check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(name)
+        else:
+            path.write_text(text, encoding="utf-8")
+            print(f"wrote {path.relative_to(REPO_ROOT)} ({text.count(chr(10)) - 1} rows)")
+    if stale:
+        print("data/ differs from a fresh curation of the research tables: " + ", ".join(stale), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
