@@ -18,32 +18,79 @@ from dataclasses import dataclass
 from typing import Literal
 
 Category = Literal[
-    "token_embd", "output", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down",
-    "attn_kv_b", "other", "kept_f32",
+    "token_embd",
+    "output",
+    "attn_q",
+    "attn_k",
+    "attn_v",
+    "attn_output",
+    "ffn_gate",
+    "ffn_up",
+    "ffn_down",
+    "attn_kv_b",
+    "other",
+    "kept_f32",
 ]
 
 # ftype -> base ggml type (llama_ftype_get_default_type)
 DEFAULT_TYPE: dict[str, str] = {
-    "F32": "F32", "F16": "F16", "BF16": "BF16",
-    "Q4_0": "Q4_0", "Q4_1": "Q4_1", "Q5_0": "Q5_0", "Q5_1": "Q5_1", "Q8_0": "Q8_0",
-    "Q1_0": "Q1_0", "Q2_0": "Q2_0", "MXFP4_MOE": "MXFP4",
-    "Q2_K": "Q2_K", "Q2_K_S": "Q2_K",
-    "Q3_K_S": "Q3_K", "Q3_K_M": "Q3_K", "Q3_K_L": "Q3_K",
-    "Q4_K_S": "Q4_K", "Q4_K_M": "Q4_K", "Q5_K_S": "Q5_K", "Q5_K_M": "Q5_K", "Q6_K": "Q6_K",
-    "TQ1_0": "TQ1_0", "TQ2_0": "TQ2_0",
-    "IQ2_XXS": "IQ2_XXS", "IQ2_XS": "IQ2_XS", "IQ2_S": "IQ2_XS", "IQ2_M": "IQ2_S",
-    "IQ3_XXS": "IQ3_XXS", "IQ3_XS": "IQ3_S", "IQ3_S": "IQ3_S", "IQ3_M": "IQ3_S",
-    "IQ1_S": "IQ1_S", "IQ1_M": "IQ1_M", "IQ4_NL": "IQ4_NL", "IQ4_XS": "IQ4_XS",
+    "F32": "F32",
+    "F16": "F16",
+    "BF16": "BF16",
+    "Q4_0": "Q4_0",
+    "Q4_1": "Q4_1",
+    "Q5_0": "Q5_0",
+    "Q5_1": "Q5_1",
+    "Q8_0": "Q8_0",
+    "Q1_0": "Q1_0",
+    "Q2_0": "Q2_0",
+    "MXFP4_MOE": "MXFP4",
+    "Q2_K": "Q2_K",
+    "Q2_K_S": "Q2_K",
+    "Q3_K_S": "Q3_K",
+    "Q3_K_M": "Q3_K",
+    "Q3_K_L": "Q3_K",
+    "Q4_K_S": "Q4_K",
+    "Q4_K_M": "Q4_K",
+    "Q5_K_S": "Q5_K",
+    "Q5_K_M": "Q5_K",
+    "Q6_K": "Q6_K",
+    "TQ1_0": "TQ1_0",
+    "TQ2_0": "TQ2_0",
+    "IQ2_XXS": "IQ2_XXS",
+    "IQ2_XS": "IQ2_XS",
+    "IQ2_S": "IQ2_XS",
+    "IQ2_M": "IQ2_S",
+    "IQ3_XXS": "IQ3_XXS",
+    "IQ3_XS": "IQ3_S",
+    "IQ3_S": "IQ3_S",
+    "IQ3_M": "IQ3_S",
+    "IQ1_S": "IQ1_S",
+    "IQ1_M": "IQ1_M",
+    "IQ4_NL": "IQ4_NL",
+    "IQ4_XS": "IQ4_XS",
 }
 
 UNQUANTISED = {"F32", "F16", "BF16"}
 
 # tensor_type_fallback: a 256-wide type on a row whose length is not a multiple of 256.
 FALLBACK: dict[str, str] = {
-    "IQ1_S": "IQ4_NL", "IQ1_M": "IQ4_NL", "IQ2_XXS": "IQ4_NL", "IQ2_XS": "IQ4_NL", "IQ2_S": "IQ4_NL",
-    "IQ3_XXS": "IQ4_NL", "IQ3_S": "IQ4_NL", "IQ4_XS": "IQ4_NL",
-    "Q2_0": "Q4_0", "Q2_K": "Q4_0", "Q3_K": "Q4_0", "TQ1_0": "Q4_0", "TQ2_0": "Q4_0",
-    "Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0",
+    "IQ1_S": "IQ4_NL",
+    "IQ1_M": "IQ4_NL",
+    "IQ2_XXS": "IQ4_NL",
+    "IQ2_XS": "IQ4_NL",
+    "IQ2_S": "IQ4_NL",
+    "IQ3_XXS": "IQ4_NL",
+    "IQ3_S": "IQ4_NL",
+    "IQ4_XS": "IQ4_NL",
+    "Q2_0": "Q4_0",
+    "Q2_K": "Q4_0",
+    "Q3_K": "Q4_0",
+    "TQ1_0": "Q4_0",
+    "TQ2_0": "Q4_0",
+    "Q4_K": "Q5_0",
+    "Q5_K": "Q5_1",
+    "Q6_K": "Q8_0",
 }
 
 _IQ2_LIKE = {"IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M"}
@@ -90,7 +137,7 @@ def _output_type(ftype: str, base: str, row_length: int, block_of: dict[str, int
     return base
 
 
-def _impl(ftype: str, base: str, t: Tensor, ctx: MixContext, block_of: dict[str, int]) -> str:  # noqa: PLR0911, PLR0912
+def _impl(ftype: str, base: str, t: Tensor, ctx: MixContext, block_of: dict[str, int]) -> str:
     """``llama_tensor_get_type_impl`` for one tensor (counters replaced by the tensor's layer index)."""
     cat, i, n = t.category, t.layer, ctx.n_layers
     new = base
@@ -191,8 +238,19 @@ def _impl(ftype: str, base: str, t: Tensor, ctx: MixContext, block_of: dict[str,
         return new
     if cat == "attn_output":
         if ctx.n_experts == 8:
-            if ftype in {"Q2_K", "IQ3_XS", "IQ3_XXS", "Q3_K_S", "Q3_K_M", "IQ4_NL", "Q4_K_S", "Q4_K_M", "IQ3_S",
-                         "IQ3_M", "IQ4_XS"}:
+            if ftype in {
+                "Q2_K",
+                "IQ3_XS",
+                "IQ3_XXS",
+                "Q3_K_S",
+                "Q3_K_M",
+                "IQ4_NL",
+                "Q4_K_S",
+                "Q4_K_M",
+                "IQ3_S",
+                "IQ3_M",
+                "IQ4_XS",
+            }:
                 return "Q5_K"
             return new
         return {"Q2_K": "Q3_K", "IQ3_XXS": "IQ3_S", "Q3_K_M": "Q4_K", "Q3_K_L": "Q5_K", "IQ3_M": "Q4_K"}.get(ftype, new)

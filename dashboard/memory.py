@@ -93,16 +93,22 @@ class ModelSpec:
 
     def __post_init__(self) -> None:
         positive = {
-            "params": self.params, "n_layers": self.n_layers, "n_heads": self.n_heads,
-            "n_kv_heads": self.n_kv_heads, "head_dim": self.head_dim, "hidden_size": self.hidden_size,
-            "vocab_size": self.vocab_size, "max_context": self.max_context,
+            "params": self.params,
+            "n_layers": self.n_layers,
+            "n_heads": self.n_heads,
+            "n_kv_heads": self.n_kv_heads,
+            "head_dim": self.head_dim,
+            "hidden_size": self.hidden_size,
+            "vocab_size": self.vocab_size,
+            "max_context": self.max_context,
         }
         for key, value in positive.items():
             if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
                 raise ValueError(f"{self.name}: {key} must be a positive number, got {value!r}")
         if self.n_heads % self.n_kv_heads:
-            raise ValueError(f"{self.name}: n_heads ({self.n_heads}) must be a multiple of n_kv_heads "
-                             f"({self.n_kv_heads})")
+            raise ValueError(
+                f"{self.name}: n_heads ({self.n_heads}) must be a multiple of n_kv_heads ({self.n_kv_heads})"
+            )
         if self.n_swa_layers > self.n_layers:
             raise ValueError(f"{self.name}: n_swa_layers exceeds n_layers")
         if self.n_swa_layers and not self.sliding_window:
@@ -147,51 +153,63 @@ def _tensors(spec: ModelSpec) -> list[Tensor]:
             rope, v_dim = spec.rope_head_dim or 0, spec.v_head_dim or hd
             nope = hd  # head_dim is the no-rope part of the query/key head for MLA models
             if q_lora:
-                out += [Tensor(p + "attn_q_a.weight", "other", i, h, h * q_lora),
-                        Tensor(p + "attn_q_a_norm.weight", "kept_f32", i, q_lora, q_lora),
-                        Tensor(p + "attn_q_b.weight", "other", i, q_lora, q_lora * spec.n_heads * (nope + rope))]
+                out += [
+                    Tensor(p + "attn_q_a.weight", "other", i, h, h * q_lora),
+                    Tensor(p + "attn_q_a_norm.weight", "kept_f32", i, q_lora, q_lora),
+                    Tensor(p + "attn_q_b.weight", "other", i, q_lora, q_lora * spec.n_heads * (nope + rope)),
+                ]
             else:
                 out.append(Tensor(p + "attn_q.weight", "attn_q", i, h, h * spec.n_heads * (nope + rope)))
-            out += [Tensor(p + "attn_kv_a_mqa.weight", "other", i, h, h * (kv_lora + rope)),
-                    Tensor(p + "attn_kv_a_norm.weight", "kept_f32", i, kv_lora, kv_lora),
-                    Tensor(p + "attn_k_b.weight", "other", i, nope, nope * kv_lora * spec.n_heads),
-                    Tensor(p + "attn_v_b.weight", "other", i, kv_lora, kv_lora * v_dim * spec.n_heads),
-                    Tensor(p + "attn_output.weight", "attn_output", i, spec.n_heads * v_dim,
-                           spec.n_heads * v_dim * h)]
+            out += [
+                Tensor(p + "attn_kv_a_mqa.weight", "other", i, h, h * (kv_lora + rope)),
+                Tensor(p + "attn_kv_a_norm.weight", "kept_f32", i, kv_lora, kv_lora),
+                Tensor(p + "attn_k_b.weight", "other", i, nope, nope * kv_lora * spec.n_heads),
+                Tensor(p + "attn_v_b.weight", "other", i, kv_lora, kv_lora * v_dim * spec.n_heads),
+                Tensor(p + "attn_output.weight", "attn_output", i, spec.n_heads * v_dim, spec.n_heads * v_dim * h),
+            ]
         else:
             q, kv = spec.n_heads * hd, spec.n_kv_heads * hd
-            out += [Tensor(p + "attn_q.weight", "attn_q", i, h, h * q),
-                    Tensor(p + "attn_k.weight", "attn_k", i, h, h * kv),
-                    Tensor(p + "attn_v.weight", "attn_v", i, h, h * kv),
-                    Tensor(p + "attn_output.weight", "attn_output", i, q, q * h)]
+            out += [
+                Tensor(p + "attn_q.weight", "attn_q", i, h, h * q),
+                Tensor(p + "attn_k.weight", "attn_k", i, h, h * kv),
+                Tensor(p + "attn_v.weight", "attn_v", i, h, h * kv),
+                Tensor(p + "attn_output.weight", "attn_output", i, q, q * h),
+            ]
             if spec.attention_bias:
                 out += [Tensor(p + f"attn_{n}.bias", "kept_f32", i, d, d) for n, d in (("q", q), ("k", kv), ("v", kv))]
         out.append(Tensor(p + "ffn_norm.weight", "kept_f32", i, h, h))
         moe_layer = spec.n_experts > 1 and i >= spec.n_dense_layers
         if moe_layer:
             e, eff = spec.n_experts, spec.expert_ffn_hidden_size or ffn
-            out += [Tensor(p + "ffn_gate_inp.weight", "kept_f32", i, h, h * e),
-                    Tensor(p + "ffn_gate_exps.weight", "ffn_gate", i, h, e * h * eff, True),
-                    Tensor(p + "ffn_up_exps.weight", "ffn_up", i, h, e * h * eff, True),
-                    Tensor(p + "ffn_down_exps.weight", "ffn_down", i, eff, e * eff * h, True)]
+            out += [
+                Tensor(p + "ffn_gate_inp.weight", "kept_f32", i, h, h * e),
+                Tensor(p + "ffn_gate_exps.weight", "ffn_gate", i, h, e * h * eff, True),
+                Tensor(p + "ffn_up_exps.weight", "ffn_up", i, h, e * h * eff, True),
+                Tensor(p + "ffn_down_exps.weight", "ffn_down", i, eff, e * eff * h, True),
+            ]
             if spec.n_shared_experts:
                 sh = spec.n_shared_experts * eff
-                out += [Tensor(p + "ffn_gate_shexp.weight", "ffn_gate", i, h, h * sh),
-                        Tensor(p + "ffn_up_shexp.weight", "ffn_up", i, h, h * sh),
-                        Tensor(p + "ffn_down_shexp.weight", "ffn_down", i, sh, sh * h)]
+                out += [
+                    Tensor(p + "ffn_gate_shexp.weight", "ffn_gate", i, h, h * sh),
+                    Tensor(p + "ffn_up_shexp.weight", "ffn_up", i, h, h * sh),
+                    Tensor(p + "ffn_down_shexp.weight", "ffn_down", i, sh, sh * h),
+                ]
         else:
-            out += [Tensor(p + "ffn_gate.weight", "ffn_gate", i, h, h * ffn),
-                    Tensor(p + "ffn_up.weight", "ffn_up", i, h, h * ffn),
-                    Tensor(p + "ffn_down.weight", "ffn_down", i, ffn, ffn * h)]
+            out += [
+                Tensor(p + "ffn_gate.weight", "ffn_gate", i, h, h * ffn),
+                Tensor(p + "ffn_up.weight", "ffn_up", i, h, h * ffn),
+                Tensor(p + "ffn_down.weight", "ffn_down", i, ffn, ffn * h),
+            ]
     out.append(Tensor("output_norm.weight", "kept_f32", -1, h, h))
     if not spec.tied_embeddings:
         out.append(Tensor("output.weight", "output", -1, h, spec.vocab_size * h))
     return out
 
 
-def tensors(spec: ModelSpec) -> list[Tensor]:
-    """Every tensor of ``spec``'s GGUF file (FFN size resolved)."""
-    return _tensors(spec.resolved())
+@cache
+def tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
+    """Every tensor of ``spec``'s GGUF file (FFN size resolved); cached per architecture."""
+    return tuple(_tensors(spec.resolved()))
 
 
 @dataclass(frozen=True)
@@ -247,9 +265,7 @@ def tensor_types(spec: ModelSpec, quant: str, has_imatrix: bool = True) -> pl.Da
     for t in tensors(spec):
         ggml = tensor_type(quant, t, ctx, blocks)
         rows.append((t.name, t.category, t.layer, t.n_elements, ggml, types[ggml].row_bytes(t.n_elements)))
-    return pl.DataFrame(
-        rows, schema=["tensor", "category", "layer", "n_weights", "ggml_type", "bytes"], orient="row"
-    )
+    return pl.DataFrame(rows, schema=["tensor", "category", "layer", "n_weights", "ggml_type", "bytes"], orient="row")
 
 
 @cache
@@ -260,27 +276,24 @@ def _metadata_bytes_per_vocab_entry() -> float:
     merges) dominates and scales with the vocabulary.
     """
     df = data.load_table("llamacpp_file_sizes")
-    per_entry = (df["file_size_bytes"] - df["tensor_bytes"]) / df["shape"].map_elements(
-        _vocab_of_shape, return_dtype=pl.Int64
-    )
+    per_entry = (df["file_size_bytes"] - df["tensor_bytes"]) / df["vocab_size"]
     return float(per_entry.median())
 
 
-def _vocab_of_shape(shape: str) -> int:
-    return int(shape.rsplit("vocab", 1)[1])
+@cache
+def tensor_bytes(spec: ModelSpec, quant: str, has_imatrix: bool = True) -> int:
+    """Bytes of tensor data in the GGUF file of ``spec`` quantised to ``quant`` (cached per spec and type)."""
+    types, blocks = ggml_types(), _block_sizes()
+    ctx = _mix_context(spec, has_imatrix)
+    return sum(types[tensor_type(quant, t, ctx, blocks)].row_bytes(t.n_elements) for t in tensors(spec))
 
 
 def weights_bytes(spec: ModelSpec, quant: str, has_imatrix: bool = True) -> int:
-    """Size in bytes of the GGUF file of ``spec`` quantised to ``quant``."""
-    types, blocks = ggml_types(), _block_sizes()
-    ctx = _mix_context(spec, has_imatrix)
-    tensor_bytes = sum(types[tensor_type(quant, t, ctx, blocks)].row_bytes(t.n_elements) for t in tensors(spec))
-    return tensor_bytes + round(_metadata_bytes_per_vocab_entry() * spec.vocab_size)
+    """Size in bytes of the GGUF file of ``spec`` quantised to ``quant``: tensor data plus metadata."""
+    return tensor_bytes(spec, quant, has_imatrix) + round(_metadata_bytes_per_vocab_entry() * spec.vocab_size)
 
 
-def kv_cache_bytes(
-    spec: ModelSpec, context: int, kv_cache: str = "f16", n_ubatch: int = DEFAULT_UBATCH_TOKENS
-) -> int:
+def kv_cache_bytes(spec: ModelSpec, context: int, kv_cache: str = "f16", n_ubatch: int = DEFAULT_UBATCH_TOKENS) -> int:
     """Bytes of the KV cache at ``context`` tokens with cache type ``kv_cache`` (f16, q8_0, q4_0)."""
     if kv_cache not in KV_CACHE_TYPES:
         raise ValueError(f"kv_cache must be one of {', '.join(KV_CACHE_TYPES)}, got {kv_cache!r}")
@@ -318,26 +331,18 @@ def _buffer_fit() -> BufferFit:
     import numpy as np
 
     df = data.load_table("llamacpp_buffers")
-    shapes = {s: _shape_dims(s) for s in df["shape"].unique()}
     rows, target = [], []
     for r in df.iter_rows(named=True):
-        dims = shapes[r["shape"]]
+        dims = {
+            "vocab": r["vocab_size"],
+            "ffn": r["ffn_hidden_size"],
+            "hidden": r["hidden_size"],
+            "heads": r["n_heads"],
+        }
         rows.append(_buffer_terms(dims, r["context_tokens"], r["n_ubatch"], r["flash_attention"]))
         target.append(r["compute_buffer_mib"] * 2**20)
     coef, *_ = np.linalg.lstsq(np.array(rows, dtype=float), np.array(target), rcond=None)
     return BufferFit(*(float(c) for c in coef))
-
-
-def _shape_dims(shape: str) -> dict[str, int]:
-    """``h2048-l16-q32-kv8-d64-ff8192-vocab128256`` -> dims."""
-    keys = {"h": "hidden", "l": "layers", "q": "heads", "kv": "kv_heads", "d": "head_dim", "ff": "ffn",
-            "vocab": "vocab"}
-    out = {}
-    for part in shape.split("-"):
-        key = part.rstrip("0123456789")
-        if key in keys:
-            out[keys[key]] = int(part[len(key):])
-    return out
 
 
 def _buffer_terms(dims: dict[str, int], context: int, n_ubatch: int, flash_attention: bool) -> list[float]:
@@ -365,8 +370,13 @@ def compute_buffer_bytes(
     dims = {"vocab": spec.vocab_size, "ffn": ffn or 0, "hidden": spec.hidden_size, "heads": spec.n_heads}
     fit = _buffer_fit()
     terms = _buffer_terms(dims, min(context, pad(context, CONTEXT_PADDING_TOKENS)), n_ubatch, flash_attention)
-    coef = [fit.per_ubatch_vocab, fit.per_ubatch_ffn, fit.per_ubatch_hidden,
-            fit.per_ubatch_context_heads_no_fa, fit.constant]
+    coef = [
+        fit.per_ubatch_vocab,
+        fit.per_ubatch_ffn,
+        fit.per_ubatch_hidden,
+        fit.per_ubatch_context_heads_no_fa,
+        fit.constant,
+    ]
     return max(0, round(sum(c * t for c, t in zip(coef, terms, strict=True))))
 
 
@@ -406,7 +416,7 @@ class MemoryEstimate:
 
     @property
     def bits_per_weight(self) -> float:
-        """Whole-file bits per weight (what llama.cpp's tables call bpw)."""
+        """Bits per weight of the tensor data (what llama.cpp's tables call bpw; metadata excluded)."""
         return self.details.get("bits_per_weight", float("nan"))
 
 
@@ -454,6 +464,7 @@ def estimate(
     if quant not in DEFAULT_TYPE:
         raise KeyError(f"unknown quant type {quant!r}")
     weights = weights_bytes(spec, quant, has_imatrix)
+    data_bytes = tensor_bytes(spec, quant, has_imatrix)
     kv = kv_cache_bytes(spec, context, kv_cache, n_ubatch)
     compute = compute_buffer_bytes(spec, context, n_ubatch, flash_attention)
     output = output_buffer_bytes(spec)
@@ -467,5 +478,5 @@ def estimate(
         kv_cache_gib=kv / GIB,
         compute_buffer_gib=compute / GIB,
         output_buffer_gib=output / GIB,
-        details={"bits_per_weight": 8 * weights / n_weights, "n_weights": float(n_weights)},
+        details={"bits_per_weight": 8 * data_bytes / n_weights, "n_weights": float(n_weights)},
     )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 
 from dashboard import data
-from dashboard.memory import ModelSpec
+from dashboard.memory import ModelSpec, tensors
 
 
 def spec_from_row(row: dict[str, object]) -> ModelSpec:
-    """Build a spec from one catalog row (``params`` may be empty: then derived from the architecture)."""
+    """Build a spec from one catalog row."""
     fields = {
         "name": row["model"],
         "n_layers": row["n_layers"],
@@ -33,18 +34,15 @@ def spec_from_row(row: dict[str, object]) -> ModelSpec:
         "kv_lora_rank": row["kv_lora_rank"],
         "rope_head_dim": row["rope_head_dim"],
         "v_head_dim": row["v_head_dim"],
-        "params_active": row["params_active"],
+        "params_active": row["params_active_stated"],
         "family": row["family"],
         "notes": row["attention_notes"] or "",
         "source": row["source"],
     }
-    # params is needed only to solve a missing FFN size; the catalog always gives the FFN size, so a
-    # missing parameter count is counted from the architecture instead.
+    # The catalog gives every dimension, so the parameter count is counted from the architecture
+    # (exact); the rounded official figure stays in the data as params_stated.
     provisional = ModelSpec(params=1.0, **fields)
-    from dashboard.memory import tensors
-
-    counted = float(sum(t.n_elements for t in tensors(provisional)))
-    return ModelSpec(params=row["params"] or counted, **fields)
+    return replace(provisional, params=float(sum(t.n_elements for t in tensors(provisional))))
 
 
 @cache

@@ -198,8 +198,15 @@ def quality_by_model(research: Path) -> pl.DataFrame:
             if ppl.is_empty() and size.is_empty():
                 continue
             src = (ppl if not ppl.is_empty() else size)["source"][0]
-            prov = ",".join(sorted(set(q.filter(pl.col("measure").is_in(["perplexity"]) |
-                                                pl.col("measure").str.starts_with("file size"))["provenance"])))
+            prov = ",".join(
+                sorted(
+                    set(
+                        q.filter(
+                            pl.col("measure").is_in(["perplexity"]) | pl.col("measure").str.starts_with("file size")
+                        )["provenance"]
+                    )
+                )
+            )
             out.append(
                 {
                     "table": "k-quants PR #1684 (LLaMA v1, wikitext-2, ctx 512)",
@@ -260,10 +267,216 @@ def quality_by_model(research: Path) -> pl.DataFrame:
                 "source": r["source"],
             }
         )
-    return pl.DataFrame(out, schema={
-        "table": pl.String, "model": pl.String, "quant": pl.String, "file_size_gib": pl.Float64,
-        "perplexity": pl.Float64, "provenance": pl.String, "source": pl.String,
-    })
+    return pl.DataFrame(
+        out,
+        schema={
+            "table": pl.String,
+            "model": pl.String,
+            "quant": pl.String,
+            "file_size_gib": pl.Float64,
+            "perplexity": pl.Float64,
+            "provenance": pl.String,
+            "source": pl.String,
+        },
+    )
+
+
+# Architecture fields the research table (model_architectures_kv.csv) lacks: FFN size, vocabulary, tied
+# embeddings, MoE and MLA dimensions. Every value is quoted with its source in
+# data/notes/model_configs.md (section and citation number given in "source" below).
+ARCH_SUPPLEMENT: dict[str, dict[str, object]] = {
+    "Llama-3.1-8B": {
+        "family": "Llama 3",
+        "ffn_hidden_size": 14336,
+        "vocab_size": 128256,
+        "tied_embeddings": False,
+        "source_extra": "model_configs.md §1 (llama-models sku_list.py @ 5309637c; FFN by models/llama3/model.py)",
+    },
+    "Llama-3.1-70B": {
+        "family": "Llama 3",
+        "ffn_hidden_size": 28672,
+        "vocab_size": 128256,
+        "tied_embeddings": False,
+        "source_extra": "model_configs.md §1 (llama-models sku_list.py @ 5309637c; FFN by models/llama3/model.py)",
+    },
+    "Llama-3.1-405B": {
+        "family": "Llama 3",
+        "ffn_hidden_size": 53248,
+        "vocab_size": 128256,
+        "tied_embeddings": False,
+        "source_extra": "model_configs.md §1 (llama-models sku_list.py @ 5309637c; FFN by models/llama3/model.py)",
+    },
+    "Llama-3.2-1B": {
+        "family": "Llama 3",
+        "ffn_hidden_size": 8192,
+        "vocab_size": 128256,
+        "tied_embeddings": True,
+        "source_extra": "model_configs.md §1 (sku_list.py @ 5309637c; torchtune llama3_2 builders @ 2cb2470f)",
+    },
+    "Llama-3.2-3B": {
+        "family": "Llama 3",
+        "ffn_hidden_size": 8192,
+        "vocab_size": 128256,
+        "tied_embeddings": True,
+        "source_extra": "model_configs.md §1 (sku_list.py @ 5309637c; torchtune llama3_2 builders @ 2cb2470f)",
+    },
+    "Qwen2.5-7B": {
+        "family": "Qwen",
+        "ffn_hidden_size": 18944,
+        "vocab_size": 152064,
+        "tied_embeddings": False,
+        "attention_bias": True,
+        "source_extra": "model_configs.md §2 (torchtune qwen2_5 builders @ 47a9e198; Qwen blog @ 6be98468)",
+    },
+    "Qwen2.5-14B": {
+        "family": "Qwen",
+        "ffn_hidden_size": 13824,
+        "vocab_size": 152064,
+        "tied_embeddings": False,
+        "attention_bias": True,
+        "source_extra": "model_configs.md §2 (torchtune qwen2_5 builders @ 47a9e198; Qwen blog @ 6be98468)",
+    },
+    "Qwen2.5-32B": {
+        "family": "Qwen",
+        "ffn_hidden_size": 27648,
+        "vocab_size": 152064,
+        "tied_embeddings": False,
+        "attention_bias": True,
+        "source_extra": "model_configs.md §2 (torchtune qwen2_5 builders @ 47a9e198; Qwen blog @ 6be98468)",
+    },
+    "Qwen2.5-72B": {
+        "family": "Qwen",
+        "ffn_hidden_size": 29568,
+        "vocab_size": 152064,
+        "tied_embeddings": False,
+        "attention_bias": True,
+        "source_extra": "model_configs.md §2 (torchtune qwen2_5 builders @ 47a9e198; Qwen blog @ 6be98468)",
+    },
+    "Qwen3-8B": {
+        "family": "Qwen",
+        "ffn_hidden_size": 12288,
+        "vocab_size": 151936,
+        "tied_embeddings": False,
+        "source_extra": "model_configs.md §2 (torchtune qwen3 builders @ 010412e0; Qwen blog @ 99599200)",
+    },
+    "Mistral-7B-v0.1": {
+        "family": "Mistral",
+        "ffn_hidden_size": 14336,
+        "vocab_size": 32000,
+        "tied_embeddings": False,
+        "llamacpp_swa": None,
+        "source_extra": "model_configs.md §3 (HF config dumps; mistral-inference one_file_ref.py @ 215fc80d). "
+        "llama.cpp's llama architecture has no sliding window: full cache",
+    },
+    "Mixtral-8x7B": {
+        "family": "Mistral",
+        "ffn_hidden_size": 14336,
+        "vocab_size": 32000,
+        "tied_embeddings": False,
+        "n_experts": 8,
+        "n_experts_used": 2,
+        "expert_ffn_hidden_size": 14336,
+        "source_extra": "model_configs.md §3 (transformers configuration_mixtral.py @ 008e5743; Mixtral paper)",
+    },
+    "Gemma-2-9B": {
+        "family": "Gemma",
+        "ffn_hidden_size": 14336,
+        "vocab_size": 256000,
+        "tied_embeddings": True,
+        "llamacpp_swa": (4096, 21),
+        "source_extra": "model_configs.md §4 (google/gemma_pytorch gemma/config.py @ 03e65758); llama.cpp "
+        "models/gemma2.cpp: SWA 4096 on every other layer",
+    },
+    "Gemma-2-27B": {
+        "family": "Gemma",
+        "ffn_hidden_size": 36864,
+        "vocab_size": 256000,
+        "tied_embeddings": True,
+        "llamacpp_swa": (4096, 23),
+        "source_extra": "model_configs.md §4 (google/gemma_pytorch gemma/config.py @ 03e65758); llama.cpp "
+        "models/gemma2.cpp: SWA 4096 on every other layer",
+    },
+    "Phi-3-mini-4k-instruct": {
+        "family": "Phi",
+        "ffn_hidden_size": 8192,
+        "vocab_size": 32064,
+        "tied_embeddings": False,
+        "source_extra": "model_configs.md §5 (transformers configuration_phi3.py @ 008e5743; "
+        "torchtune phi3 @ 0e4a9ae9). llama.cpp models/phi3.cpp disables Phi SWA: full cache",
+    },
+    "DeepSeek-V3": {
+        "family": "DeepSeek",
+        "ffn_hidden_size": 18432,
+        "vocab_size": 129280,
+        "tied_embeddings": False,
+        "n_kv_heads": 128,
+        "head_dim": 128,
+        "n_experts": 256,
+        "n_experts_used": 8,
+        "n_shared_experts": 1,
+        "expert_ffn_hidden_size": 2048,
+        "n_dense_layers": 3,
+        "q_lora_rank": 1536,
+        "kv_lora_rank": 512,
+        "rope_head_dim": 64,
+        "v_head_dim": 128,
+        "source_extra": "model_configs.md §6 (inference/configs/config_671B.json in two agreeing forks; "
+        "transformers configuration_deepseek_v3.py @ 001f85b3). llama.cpp caches the MLA "
+        "latent only (K 576 per token per layer, no V; PR #19067)",
+    },
+}
+
+
+def parse_params(text: str | None) -> float | None:
+    """``"8B"`` -> 8e9, ``"1.23B"`` -> 1.23e9, empty -> None."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if not text.endswith("B"):
+        raise ValueError(f"unexpected parameter count {text!r}")
+    return float(text[:-1]) * 1e9
+
+
+def models(research: Path) -> pl.DataFrame:
+    df = read(research, "model_architectures_kv.csv")
+    rows = []
+    for r in df.iter_rows(named=True):
+        sup = ARCH_SUPPLEMENT[r["model"]]
+        swa = sup.get("llamacpp_swa")
+        head_dim = sup.get("head_dim") or int(r["head_dim"])
+        n_kv = sup.get("n_kv_heads") or int(r["n_kv_heads"])
+        rows.append(
+            {
+                "model": r["model"],
+                "family": sup["family"],
+                "params_stated": parse_params(r["params_total"]),
+                "params_active_stated": parse_params(r["params_active"]),
+                "n_layers": int(r["n_layers"]),
+                "hidden_size": int(r["hidden_size"]),
+                "n_heads": int(r["n_heads"]),
+                "n_kv_heads": n_kv,
+                "head_dim": head_dim,
+                "ffn_hidden_size": sup["ffn_hidden_size"],
+                "vocab_size": sup["vocab_size"],
+                "tied_embeddings": sup["tied_embeddings"],
+                "attention_bias": sup.get("attention_bias", False),
+                "max_context": int(r["max_context"]),
+                "sliding_window": swa[0] if swa else None,
+                "n_swa_layers": swa[1] if swa else 0,
+                "n_experts": sup.get("n_experts", 1),
+                "n_experts_used": sup.get("n_experts_used", 1),
+                "n_shared_experts": sup.get("n_shared_experts", 0),
+                "expert_ffn_hidden_size": sup.get("expert_ffn_hidden_size"),
+                "n_dense_layers": sup.get("n_dense_layers", 0),
+                "q_lora_rank": sup.get("q_lora_rank"),
+                "kv_lora_rank": sup.get("kv_lora_rank"),
+                "rope_head_dim": sup.get("rope_head_dim"),
+                "v_head_dim": sup.get("v_head_dim"),
+                "attention_notes": r["attention_notes"],
+                "source": r["source"] + " | " + sup["source_extra"],
+            }
+        )
+    return pl.DataFrame(rows, infer_schema_length=None)
 
 
 OUTPUTS = {
@@ -273,6 +486,7 @@ OUTPUTS = {
     "llama3_8b_quality.csv": lambda r, g: llama3_8b_quality(r),
     "speed.csv": lambda r, g: speed(r),
     "quality_by_model.csv": lambda r, g: quality_by_model(r),
+    "models.csv": lambda r, g: models(r),
 }
 
 

@@ -1,0 +1,135 @@
+"""The LLM quantisation dashboard.
+
+Run with::
+
+    panel serve dashboard/app.py --show
+
+This module only assembles: state from :mod:`dashboard.state`, views from :mod:`dashboard.views`.
+"""
+
+from __future__ import annotations
+
+import html
+
+import holoviews as hv
+import panel as pn
+
+from dashboard.state import CUSTOM_MODEL, URL_PARAMETERS, Explorer, UserConstraints, constraints_from_query
+from dashboard.views.efficiency import EfficiencyCharts
+from dashboard.views.fit import MemoryBreakdown, SweetSpots
+from dashboard.views.quality import QualityBars, QualityScatter
+from dashboard.views.spectrum import ColourAnalogy, SpectrumHeatmap
+from dashboard.views.summary import RecommendationSummary, SourcesPanel
+from dashboard.views.tree import DecisionTree
+
+TITLE = "GGUF quantisation: quality, memory, fit"
+
+
+def _query() -> dict[str, list[str]]:
+    """The page's URL query, from the server session or (in the browser build) the location."""
+    args = pn.state.session_args or {}
+    if args:
+        return {
+            k: [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in vs] for k, vs in args.items()
+        }
+    location = pn.state.location
+    return {k: [str(v)] for k, v in (location.query_params.items() if location else [])}
+
+
+def sidebar(constraints: UserConstraints, explorer: Explorer) -> list[pn.viewable.Viewable]:
+    """The constraint widgets, the custom-model card and the selection controls."""
+    custom_card = pn.Card(
+        pn.Param(
+            constraints.custom,
+            parameters=[
+                "model_name",
+                "params_b",
+                "n_layers",
+                "hidden_size",
+                "n_heads",
+                "n_kv_heads",
+                "head_dim",
+                "vocab_size",
+                "max_context",
+            ],
+            show_name=False,
+            sizing_mode="stretch_width",
+        ),
+        title="Custom model architecture",
+        collapsed=False,
+        sizing_mode="stretch_width",
+        visible=constraints.model == CUSTOM_MODEL,
+    )
+    constraints.param.watch(lambda e: setattr(custom_card, "visible", e.new == CUSTOM_MODEL), "model")
+    clear = pn.widgets.Button(name="Clear selection", button_type="default", icon="x")
+    clear.on_click(lambda _: explorer.clear_selection())
+    selected = pn.pane.Markdown(
+        pn.bind(
+            lambda s: "**Selected:** " + (html.escape(", ".join(s)) if s else "none (click or drag in a chart)"),
+            explorer.param.selected_quants,
+        ),
+        name="selected-quants",
+    )
+    widgets = pn.Param(
+        constraints,
+        parameters=["model", "vram_gb", "context", "kv_cache", "backend", "priority"],
+        widgets={
+            "model": {"type": pn.widgets.Select, "name": "Model"},
+            "vram_gb": {"type": pn.widgets.FloatInput, "name": "GPU memory (GB)", "step": 1.0},
+            "context": {"type": pn.widgets.IntInput, "name": "Context (tokens)", "step": 1024},
+            "kv_cache": {"type": pn.widgets.RadioButtonGroup, "name": "KV cache type"},
+            "backend": {"type": pn.widgets.RadioButtonGroup, "name": "Backend"},
+            "priority": {"type": pn.widgets.RadioButtonGroup, "name": "Priority"},
+        },
+        show_name=False,
+        sizing_mode="stretch_width",
+    )
+    return [widgets, custom_card, pn.layout.Divider(), selected, clear]
+
+
+def pair(*views: pn.viewable.Viewable) -> pn.FlexBox:
+    """Views side by side on wide screens, stacked on phones."""
+    return pn.FlexBox(
+        *(pn.Column(v, styles={"flex": "1 1 480px", "min-width": "0"}, sizing_mode="stretch_width") for v in views),
+        flex_wrap="wrap",
+        sizing_mode="stretch_width",
+    )
+
+
+def build_app() -> pn.template.BaseTemplate:
+    """Build one session's dashboard (state is per session: nothing module-level is mutated)."""
+    hv.extension("bokeh", logo=False)
+    constraints = UserConstraints()
+    valid, notices = constraints_from_query(_query())
+    constraints.param.update(**valid)
+    explorer = Explorer(constraints=constraints)
+    if pn.state.location is not None:
+        pn.state.location.sync(constraints, {p: p for p in URL_PARAMETERS}, on_error=lambda *_: None)
+
+    notice = pn.pane.Alert(
+        "<br>".join(html.escape(n) for n in notices), alert_type="warning", visible=bool(notices), name="url-notice"
+    )
+    main = [
+        pn.Column(notice, RecommendationSummary(explorer=explorer), sizing_mode="stretch_width"),
+        pair(MemoryBreakdown(explorer=explorer), DecisionTree(explorer=explorer)),
+        ColourAnalogy(explorer=explorer),
+        pair(QualityScatter(explorer=explorer), QualityBars(explorer=explorer)),
+        SpectrumHeatmap(explorer=explorer),
+        pair(SweetSpots(explorer=explorer), EfficiencyCharts(explorer=explorer)),
+        SourcesPanel(),
+    ]
+    template = pn.template.FastListTemplate(
+        title=TITLE,
+        sidebar=sidebar(constraints, explorer),
+        main=main,
+        theme_toggle=True,
+        accent="#0072B2",
+        sidebar_width=300,
+        main_layout=None,
+    )
+    template.explorer = explorer  # for tests and the browser console
+    return template
+
+
+if __name__.startswith("bokeh"):
+    build_app().servable(title=TITLE)

@@ -1,0 +1,354 @@
+"""Which quant type to run: the recommender, its decision path, and the sweet-spots grid.
+
+Pure domain logic (no Panel). One set of rules serves all three outputs, so the grid, the decision tree
+and the recommendation can never disagree:
+
+1. Every quant type with a measured quality (mean KLD on Llama-3-8B) is a candidate.
+2. Its memory is :func:`dashboard.memory.estimate` at the chosen context and KV-cache type, and its
+   fit against the memory budget is one of ``fits``, ``tight``, ``partial offload``, ``no``.
+3. The types that fit (``fits`` or ``tight``) are ranked by the priority:
+
+   * ``quality``: lowest mean KLD;
+   * ``size``: smallest file among the types in the "good" band or better (KLD <= 0.05);
+   * ``speed``: highest expected generation speed (bandwidth-bound: efficiency on the backend / size)
+     among the types in the "acceptable" band or better (KLD <= 0.15).
+
+   If the priority's band has no type that fits, the quality rule picks among whatever fits.
+4. If nothing fits, the answer is "nothing fits" with suggestions (smaller context, quantised KV cache,
+   a smaller catalog model, partial offload).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Literal
+
+import polars as pl
+
+from dashboard.memory import ModelSpec, catalog, estimate, gb_to_gib, resolve_model
+from dashboard.quants import BACKENDS, QUALITY_BANDS, quality_band, quant_summary
+
+Priority = Literal["quality", "size", "speed"]
+PRIORITIES: tuple[str, ...] = ("quality", "size", "speed")
+FIT_ORDER: tuple[str, ...] = ("fits", "tight", "partial offload", "no")
+PRIORITY_BAND_LIMIT = {"quality": None, "size": 0.05, "speed": 0.15}
+# Headroom kept free for the driver/runtime context and other programs: 5% of the budget, at least
+# 0.5 GiB. A choice inside the headroom is "tight". This is the dashboard's rule, not a measurement.
+HEADROOM_FRACTION = 0.05
+HEADROOM_MIN_GIB = 0.5
+# Partial offload is offered when at least half of the weights and cache would sit in VRAM.
+PARTIAL_OFFLOAD_MIN_FRACTION = 0.5
+VRAM_SIZES_GB: tuple[int, ...] = (8, 12, 16, 24, 32, 48, 80, 128)
+CONTEXT_SIZES_TOKENS: tuple[int, ...] = (2048, 4096, 8192, 16384, 32768, 131072)
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What the user has and wants."""
+
+    model: ModelSpec | str = "Llama-3.1-8B"
+    vram_gb: float = 24.0
+    context: int = 8192
+    kv_cache: str = "f16"
+    backend: str = "CUDA"
+    priority: str = "quality"
+
+    def __post_init__(self) -> None:
+        if not self.vram_gb > 0:
+            raise ValueError(f"vram_gb must be positive, got {self.vram_gb}")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
+        if self.priority not in PRIORITIES:
+            raise ValueError(f"priority must be one of {PRIORITIES}, got {self.priority!r}")
+
+    @property
+    def budget_gib(self) -> float:
+        """The memory budget in GiB (VRAM is sold in decimal GB)."""
+        return gb_to_gib(self.vram_gb)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One quant type evaluated against the constraints."""
+
+    quant: str
+    family: str
+    fit: str
+    total_gib: float
+    weights_gib: float
+    kv_cache_gib: float
+    overhead_gib: float
+    free_gib: float
+    mean_kld: float
+    delta_perplexity: float | None
+    quality_band: str
+    quality_basis: str
+    relative_speed: float
+    speed_verdict: str | None
+    speed_evidence: str | None
+    gpu_fraction: float
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The recommender's answer: the choice (or None), runner-ups, reasons and the decision path."""
+
+    constraints: Constraints
+    best: Option | None
+    runner_ups: tuple[Option, ...]
+    reasons: tuple[str, ...]
+    path: tuple[str, ...]
+    suggestions: tuple[str, ...] = ()
+    options: tuple[Option, ...] = field(default=(), repr=False)
+
+    @property
+    def fit(self) -> str:
+        """Fit status of the recommended type, or "no" when nothing fits."""
+        return self.best.fit if self.best else "no"
+
+    def summary(self) -> str:
+        """One sentence, e.g. "Llama-3.1-70B on 24 GB at 8K context: IQ2_XS, 21.3 GB of 24 GB"."""
+        c = self.constraints
+        name = resolve_model(c.model).name
+        head = f"{name} on {c.vram_gb:g} GB at {_context_label(c.context)} context"
+        if not self.best:
+            return f"{head}: nothing fits."
+        return f"{head}: {self.best.quant}, {_gb(self.best.total_gib)} of {c.vram_gb:g} GB"
+
+
+def _context_label(tokens: int) -> str:
+    return f"{tokens // 1024}K" if tokens % 1024 == 0 else f"{tokens:,} tokens"
+
+
+def _gb(gib: float) -> str:
+    return f"{gib * 2**30 / 1e9:.1f} GB"
+
+
+def fit_status(total_gib: float, budget_gib: float) -> str:
+    """``fits``, ``tight`` (inside the headroom), ``partial offload`` or ``no``."""
+    headroom = max(HEADROOM_FRACTION * budget_gib, HEADROOM_MIN_GIB)
+    if total_gib <= budget_gib - headroom:
+        return "fits"
+    if total_gib <= budget_gib:
+        return "tight"
+    if budget_gib / total_gib >= PARTIAL_OFFLOAD_MIN_FRACTION:
+        return "partial offload"
+    return "no"
+
+
+@cache
+def _candidates() -> pl.DataFrame:
+    return quant_summary().filter(pl.col("mean_kld").is_not_null())
+
+
+def evaluate(constraints: Constraints) -> list[Option]:
+    """Every candidate quant type with its memory, fit, quality and expected speed."""
+    backend_col = constraints.backend.lower()
+    options = []
+    for row in _candidates().iter_rows(named=True):
+        e = estimate(constraints.model, row["quant"], constraints.context, constraints.kv_cache)
+        efficiency = row[f"efficiency_{backend_col}"]
+        # Token generation is bandwidth-bound: speed ~ efficiency / bytes streamed per token.
+        relative_speed = (efficiency if efficiency is not None else 1.0) / e.weights_gib
+        options.append(
+            Option(
+                quant=row["quant"],
+                family=row["family"],
+                fit=fit_status(e.total_gib, constraints.budget_gib),
+                total_gib=e.total_gib,
+                weights_gib=e.weights_gib,
+                kv_cache_gib=e.kv_cache_gib,
+                overhead_gib=e.overhead_gib,
+                free_gib=constraints.budget_gib - e.total_gib,
+                mean_kld=row["mean_kld"],
+                delta_perplexity=row["delta_perplexity"],
+                quality_band=row["quality_band"],
+                quality_basis=row["quality_basis"],
+                relative_speed=relative_speed,
+                speed_verdict=row[f"verdict_{backend_col}"],
+                speed_evidence=row[f"evidence_{backend_col}"],
+                gpu_fraction=min(1.0, constraints.budget_gib / e.total_gib),
+            )
+        )
+    return options
+
+
+def _rank(options: list[Option], priority: str) -> tuple[list[Option], str]:
+    """Fitting options ranked by the priority's rule, and the rule that was applied."""
+    fitting = [o for o in options if o.fit in ("fits", "tight")]
+    by_quality = sorted(fitting, key=lambda o: (o.fit != "fits", o.mean_kld, o.total_gib))
+    limit = PRIORITY_BAND_LIMIT[priority]
+    if limit is None:
+        return by_quality, "lowest KLD that fits"
+    gated = [o for o in fitting if o.mean_kld <= limit]
+    if not gated:
+        return by_quality, f"no type with KLD <= {limit} fits: lowest KLD that fits"
+    if priority == "size":
+        ranked = sorted(gated, key=lambda o: (o.total_gib, o.mean_kld))
+        return ranked + [o for o in by_quality if o not in gated], f"smallest with KLD <= {limit}"
+    ranked = sorted(gated, key=lambda o: (-o.relative_speed, o.mean_kld))
+    return ranked + [o for o in by_quality if o not in gated], f"fastest with KLD <= {limit}"
+
+
+def recommend(constraints: Constraints) -> Recommendation:
+    """Recommend a quant type for ``constraints``; see the module docstring for the rules."""
+    spec = resolve_model(constraints.model)
+    options = evaluate(constraints)
+    ranked, rule = _rank(options, constraints.priority)
+    best_fit = min((FIT_ORDER.index(o.fit) for o in options), default=3)
+    path = ["root", f"priority:{constraints.priority}"]
+    if not ranked:
+        path.append(f"{constraints.priority}/none")
+        return Recommendation(
+            constraints=constraints,
+            best=None,
+            runner_ups=(),
+            reasons=(
+                f"No quant type of {spec.name} fits in {constraints.vram_gb:g} GB at "
+                f"{_context_label(constraints.context)} context with a {constraints.kv_cache} KV cache.",
+            ),
+            path=tuple(path),
+            suggestions=tuple(suggestions(constraints, options, best_fit)),
+            options=tuple(options),
+        )
+    best = ranked[0]
+    band = quality_band(best.mean_kld)
+    path.append(rule_node(constraints.priority, best.mean_kld))
+    reasons = [
+        f"{best.fit.capitalize()}: needs {best.total_gib:.1f} GiB ({best.weights_gib:.1f} weights + "
+        f"{best.kv_cache_gib:.2f} KV cache + {best.overhead_gib:.2f} buffers), {best.free_gib:.1f} GiB free of "
+        f"{constraints.budget_gib:.1f} GiB.",
+        f"Rule for priority '{constraints.priority}': {rule}.",
+        f"Quality cost: mean KLD {best.mean_kld:.4f} ({band}; {best.quality_basis})"
+        + (f", perplexity +{best.delta_perplexity:.3f}" if best.delta_perplexity is not None else "")
+        + ".",
+    ]
+    if best.speed_verdict == "slow":
+        reasons.append(f"Slow on {constraints.backend}: {best.speed_evidence}.")
+    elif best.speed_verdict:
+        reasons.append(f"Speed on {constraints.backend}: {best.speed_verdict} ({best.speed_evidence}).")
+    slower = [o for o in ranked[1:4] if o.speed_verdict == "slow"]
+    for o in slower:
+        reasons.append(f"{o.quant} is slow on {constraints.backend}: {o.speed_evidence}.")
+    bigger = [o for o in options if o.fit not in ("fits", "tight") and o.mean_kld < best.mean_kld]
+    if bigger:
+        nxt = min(bigger, key=lambda o: o.total_gib)
+        reasons.append(f"{nxt.quant} would need {_gb(nxt.total_gib)}.")
+    return Recommendation(
+        constraints=constraints,
+        best=best,
+        runner_ups=tuple(ranked[1:4]),
+        reasons=tuple(reasons),
+        path=tuple(path),
+        options=tuple(options),
+    )
+
+
+def suggestions(constraints: Constraints, options: list[Option], best_fit: int) -> list[str]:
+    """What would make something fit: less context, a quantised KV cache, a smaller model, partial offload."""
+    out = []
+    smallest = min(options, key=lambda o: o.total_gib)
+    for context in sorted({c for c in CONTEXT_SIZES_TOKENS if c < constraints.context}, reverse=True):
+        e = estimate(constraints.model, smallest.quant, context, constraints.kv_cache)
+        if fit_status(e.total_gib, constraints.budget_gib) in ("fits", "tight"):
+            out.append(
+                f"Reduce the context to {_context_label(context)}: {smallest.quant} then needs {_gb(e.total_gib)}."
+            )
+            break
+    for kv in ("q8_0", "q4_0"):
+        if kv == constraints.kv_cache or (constraints.kv_cache == "q4_0"):
+            continue
+        e = estimate(constraints.model, smallest.quant, constraints.context, kv)
+        if fit_status(e.total_gib, constraints.budget_gib) in ("fits", "tight"):
+            out.append(
+                f"Quantise the KV cache to {kv} (needs flash attention): {smallest.quant} then needs "
+                f"{_gb(e.total_gib)}."
+            )
+            break
+    partial = [o for o in options if o.fit == "partial offload"]
+    if partial:
+        o = min(partial, key=lambda o: o.mean_kld)
+        out.append(
+            f"Partial offload: {o.quant} with about {o.gpu_fraction:.0%} of the model on the GPU and the rest "
+            "in system RAM (much slower generation)."
+        )
+    spec = resolve_model(constraints.model)
+    smaller = [s for s in catalog().values() if s.params < spec.params and s.family == spec.family]
+    for s in sorted(smaller, key=lambda s: -s.params):
+        r = recommend(
+            Constraints(
+                s.name,
+                constraints.vram_gb,
+                constraints.context,
+                constraints.kv_cache,
+                constraints.backend,
+                constraints.priority,
+            )
+        )
+        if r.best:
+            out.append(f"A smaller model: {s.name} fits as {r.best.quant} ({_gb(r.best.total_gib)}).")
+            break
+    if not out:
+        out.append(f"More memory: even the smallest quant type needs {_gb(smallest.total_gib)} at this context.")
+    return out
+
+
+def sweet_spots(
+    models: list[str] | None = None,
+    vram_sizes_gb: tuple[float, ...] = VRAM_SIZES_GB,
+    context: int = 8192,
+    kv_cache: str = "f16",
+    backend: str = "CUDA",
+    priority: str = "quality",
+) -> pl.DataFrame:
+    """The model x VRAM grid: the recommended type and its fit in every cell (same rules as :func:`recommend`)."""
+    names = models or list(catalog())
+    rows = []
+    for name in names:
+        options_by_vram = {}
+        for vram in vram_sizes_gb:
+            c = Constraints(name, vram, context, kv_cache, backend, priority)
+            options = options_by_vram.setdefault(vram, evaluate(c))
+            ranked, _ = _rank(options, priority)
+            best = ranked[0] if ranked else None
+            partial = [o for o in options if o.fit == "partial offload"]
+            fit = best.fit if best else ("partial offload" if partial else "no")
+            rows.append(
+                {
+                    "model": name,
+                    "vram_gb": float(vram),
+                    "quant": best.quant if best else (min(partial, key=lambda o: o.mean_kld).quant if partial else ""),
+                    "fit": fit,
+                    "total_gib": best.total_gib if best else float("nan"),
+                    "mean_kld": best.mean_kld if best else float("nan"),
+                }
+            )
+    return pl.DataFrame(rows)
+
+
+def rule_node(priority: str, mean_kld: float) -> str:
+    """The tree node under ``priority`` that a choice with ``mean_kld`` is reached through."""
+    limit = PRIORITY_BAND_LIMIT[priority]
+    if limit is None:
+        return f"quality/{quality_band(mean_kld)}"
+    return f"{priority}/gated" if mean_kld <= limit else f"{priority}/fallback"
+
+
+def decision_tree() -> list[tuple[str, str | None, str]]:
+    """The decision tree as (node id, parent id, label); :func:`recommend` reports its path in these ids.
+
+    Root -> priority -> the rule that picked the answer. The leaf (the recommended type) hangs under the
+    rule node the recommender reached.
+    """
+    nodes: list[tuple[str, str | None, str]] = [("root", None, "Which types fit the memory budget?")]
+    nodes += [(f"priority:{p}", "root", f"Priority: {p}") for p in PRIORITIES]
+    for band, _ in QUALITY_BANDS:
+        nodes.append((f"quality/{band}", "priority:quality", f"Lowest KLD that fits is {band}"))
+    for p in ("size", "speed"):
+        limit = PRIORITY_BAND_LIMIT[p]
+        what = "Smallest" if p == "size" else "Fastest"
+        nodes.append((f"{p}/gated", f"priority:{p}", f"{what} with KLD <= {limit}"))
+        nodes.append((f"{p}/fallback", f"priority:{p}", f"None with KLD <= {limit} fits: lowest KLD"))
+    nodes += [(f"{p}/none", f"priority:{p}", "Nothing fits: suggestions") for p in PRIORITIES]
+    return nodes

@@ -1,0 +1,224 @@
+"""Parameterized state of the dashboard: the user's constraints and the explorer of derived data.
+
+``Constraints`` holds what the user chose (synced to the URL query). ``Explorer`` holds the polars
+dataset, recomputes every derived frame once per constraint change, and owns the selected quant types
+that every chart reads and writes. No Panel import: views build on these classes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import pandas as pd
+import param
+import polars as pl
+
+from dashboard import recommend as rec
+from dashboard.memory import KV_CACHE_TYPES, ModelSpec, catalog, estimate
+from dashboard.quants import BACKENDS, quant_summary
+from dashboard.recommend import PRIORITIES
+from dashboard.recommend import Constraints as ConstraintValues
+
+DEFAULT_MODEL = "Llama-3.1-8B"
+CUSTOM_MODEL = "Custom"
+URL_PARAMETERS: tuple[str, ...] = ("model", "vram_gb", "context", "kv_cache", "backend", "priority")
+VRAM_BOUNDS_GB = (1.0, 1024.0)
+CONTEXT_BOUNDS_TOKENS = (256, 1_048_576)
+
+
+def to_pandas(df: pl.DataFrame) -> pd.DataFrame:
+    """polars -> pandas at the plotting boundary, column by column (no pyarrow needed in the browser)."""
+    return pd.DataFrame({c: df[c].to_numpy() for c in df.columns})
+
+
+class CustomModel(param.Parameterized):
+    """A model outside the catalog, described by its architecture."""
+
+    model_name = param.String(default="My model", doc="Name shown in titles and tables.")
+    params_b = param.Number(default=7.0, bounds=(0.01, 2000), doc="Total parameters, in billions.")
+    n_layers = param.Integer(default=32, bounds=(1, 512), doc="Transformer blocks.")
+    hidden_size = param.Integer(default=4096, bounds=(64, 65536), doc="Model (embedding) width.")
+    n_heads = param.Integer(default=32, bounds=(1, 1024), doc="Attention (query) heads.")
+    n_kv_heads = param.Integer(default=8, bounds=(1, 1024), doc="KV heads (GQA); equal to n_heads without GQA.")
+    head_dim = param.Integer(default=128, bounds=(8, 1024), doc="Dimension of one attention head.")
+    vocab_size = param.Integer(default=32000, bounds=(256, 1_000_000), doc="Vocabulary entries.")
+    max_context = param.Integer(default=32768, bounds=(256, 10_000_000), doc="Trained context length, tokens.")
+
+    def spec(self) -> ModelSpec:
+        """The architecture as a :class:`ModelSpec` (FFN size solved from the parameter count)."""
+        return ModelSpec(
+            name=self.model_name or "Custom model",
+            params=self.params_b * 1e9,
+            n_layers=self.n_layers,
+            n_heads=self.n_heads,
+            n_kv_heads=self.n_kv_heads,
+            head_dim=self.head_dim,
+            hidden_size=self.hidden_size,
+            vocab_size=self.vocab_size,
+            max_context=self.max_context,
+        ).resolved()
+
+
+class UserConstraints(param.Parameterized):
+    """What the user has (model, memory, context) and wants (priority). Synced to the URL query."""
+
+    model = param.Selector(default=DEFAULT_MODEL, objects=[DEFAULT_MODEL], doc="Catalog model, or Custom.")
+    custom = param.ClassSelector(class_=CustomModel, doc="Architecture used when model is Custom.")
+    vram_gb = param.Number(default=24.0, bounds=VRAM_BOUNDS_GB, step=1.0, doc="GPU memory (or RAM), decimal GB.")
+    context = param.Integer(default=8192, bounds=CONTEXT_BOUNDS_TOKENS, step=256, doc="Context length, tokens.")
+    kv_cache = param.Selector(default="f16", objects=list(KV_CACHE_TYPES), doc="KV-cache type (-ctk/-ctv).")
+    backend = param.Selector(default="CUDA", objects=list(BACKENDS), doc="llama.cpp backend the model runs on.")
+    priority = param.Selector(default="quality", objects=list(PRIORITIES), doc="What to optimise for.")
+
+    def __init__(self, **params: object) -> None:
+        params.setdefault("custom", CustomModel())
+        super().__init__(**params)
+        self.param.model.objects = [*catalog(), CUSTOM_MODEL]
+
+    def model_spec(self) -> ModelSpec:
+        """The chosen model's architecture."""
+        return self.custom.spec() if self.model == CUSTOM_MODEL else catalog()[self.model]
+
+    def values(self) -> ConstraintValues:
+        """The constraints as the recommender's immutable value object."""
+        return ConstraintValues(
+            self.model_spec(), self.vram_gb, self.context, self.kv_cache, self.backend, self.priority
+        )
+
+
+def constraints_from_query(query: dict[str, list[str] | str]) -> tuple[dict[str, object], list[str]]:
+    """Valid constraint values from a URL query, and a notice for each value that was ignored.
+
+    Unknown keys and invalid values fall back to the defaults; a repeated key uses its last value.
+    """
+    valid: dict[str, object] = {}
+    notices: list[str] = []
+    models = [*catalog(), CUSTOM_MODEL]
+    choices: dict[str, list[str]] = {
+        "model": models,
+        "kv_cache": list(KV_CACHE_TYPES),
+        "backend": list(BACKENDS),
+        "priority": list(PRIORITIES),
+    }
+    for key, raw in query.items():
+        value = raw[-1] if isinstance(raw, list) else raw
+        value = value.decode() if isinstance(value, bytes) else str(value)
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        if key not in URL_PARAMETERS:
+            notices.append(f"Ignored unknown URL parameter {key!r}.")
+            continue
+        if key in choices:
+            if value in choices[key]:
+                valid[key] = value
+            else:
+                notices.append(f"Ignored {key}={shown!r}: not one of the known values; using the default.")
+            continue
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        lo, hi = VRAM_BOUNDS_GB if key == "vram_gb" else CONTEXT_BOUNDS_TOKENS
+        if not math.isfinite(number) or not lo <= number <= hi:
+            notices.append(f"Ignored {key}={shown!r}: expected a number from {lo:g} to {hi:g}; using the default.")
+            continue
+        valid[key] = number if key == "vram_gb" else int(number)
+    return valid, notices
+
+
+class Explorer(param.Parameterized):
+    """The dataset, the derived frames for the current constraints, and the shared quant selection."""
+
+    constraints = param.ClassSelector(class_=UserConstraints, doc="The user's constraints.")
+    quants = param.ClassSelector(class_=pl.DataFrame, doc="One row per quant type (polars), from quant_summary().")
+    options = param.ClassSelector(
+        class_=pl.DataFrame, doc="Every candidate quant type evaluated for the constraints: memory, fit, speed."
+    )
+    recommendation = param.ClassSelector(class_=rec.Recommendation, doc="The recommender's answer.")
+    sweet_spots = param.ClassSelector(class_=pl.DataFrame, doc="Catalog model x VRAM grid at the current context.")
+    memory_breakdown = param.ClassSelector(
+        class_=pl.DataFrame, doc="Weights / KV / overhead (GiB) of the recommendation and its neighbours."
+    )
+    selected_quants = param.List(default=[], item_type=str, doc="Quant types selected in any chart.")
+    error = param.String(default="", doc="Message shown when the constraints cannot be evaluated.")
+    n_recomputes = param.Integer(default=0, doc="How many times the derived frames were recomputed (for tests).")
+
+    _option_fields: ClassVar[tuple[str, ...]] = (
+        "quant",
+        "family",
+        "fit",
+        "total_gib",
+        "weights_gib",
+        "kv_cache_gib",
+        "overhead_gib",
+        "free_gib",
+        "mean_kld",
+        "delta_perplexity",
+        "quality_band",
+        "relative_speed",
+        "speed_verdict",
+    )
+
+    def __init__(self, **params: object) -> None:
+        params.setdefault("constraints", UserConstraints())
+        params.setdefault("quants", quant_summary())
+        super().__init__(**params)
+
+    @param.depends(
+        "constraints.model",
+        "constraints.vram_gb",
+        "constraints.context",
+        "constraints.kv_cache",
+        "constraints.backend",
+        "constraints.priority",
+        "constraints.custom.param",
+        watch=True,
+        on_init=True,
+    )
+    def _recompute(self) -> None:
+        try:
+            values = self.constraints.values()
+            recommendation = rec.recommend(values)
+        except (ValueError, KeyError) as exc:
+            self.error = str(exc)
+            return
+        options = pl.DataFrame(
+            [{f: getattr(o, f) for f in self._option_fields} for o in recommendation.options],
+            schema_overrides={"delta_perplexity": pl.Float64, "speed_verdict": pl.String},
+        )
+        grid = rec.sweet_spots(
+            context=values.context, kv_cache=values.kv_cache, backend=values.backend, priority=values.priority
+        )
+        with param.parameterized.batch_call_watchers(self):
+            self.error = ""
+            self.options = options
+            self.recommendation = recommendation
+            self.sweet_spots = grid
+            self.memory_breakdown = self._breakdown(values, recommendation)
+            self.n_recomputes += 1
+
+    @staticmethod
+    def _breakdown(values: ConstraintValues, recommendation: rec.Recommendation) -> pl.DataFrame:
+        picks = [o.quant for o in ([recommendation.best] if recommendation.best else [])]
+        picks += [o.quant for o in recommendation.runner_ups]
+        for q in ("Q8_0", "Q4_K_M", "IQ2_XS"):
+            if q not in picks:
+                picks.append(q)
+        rows = []
+        for q in picks:
+            e = estimate(values.model, q, values.context, values.kv_cache)
+            rows += [
+                {"quant": q, "part": "weights", "gib": e.weights_gib},
+                {"quant": q, "part": "KV cache", "gib": e.kv_cache_gib},
+                {"quant": q, "part": "compute + output buffers", "gib": e.overhead_gib},
+            ]
+        return pl.DataFrame(rows)
+
+    def select(self, quants: list[str]) -> None:
+        """Replace the selection (unknown names are dropped)."""
+        known = set(self.quants["quant"])
+        self.selected_quants = [q for q in dict.fromkeys(quants) if q in known]
+
+    def clear_selection(self) -> None:
+        """Select nothing (every chart shows every type at full strength)."""
+        self.selected_quants = []

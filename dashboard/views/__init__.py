@@ -1,0 +1,1 @@
+"""The dashboard's views: one ``pn.viewable.Viewer`` per chart or panel, all reading one ``Explorer``."""

@@ -1,0 +1,75 @@
+"""Shared look and the linked-selection plumbing every chart uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import holoviews as hv
+import pandas as pd
+
+from dashboard.state import Explorer
+
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies.
+FAMILY_COLOURS = {
+    "float": "#000000",
+    "legacy": "#999999",
+    "k-quant": "#0072B2",
+    "i-quant": "#E69F00",
+    "ternary": "#CC79A7",
+    "microscaling": "#009E73",
+    "low-bit block": "#56B4E9",
+    "user": "#D55E00",
+}
+FIT_COLOURS = {"fits": "#009E73", "tight": "#F0E442", "partial offload": "#E69F00", "no": "#D55E00"}
+DIMMED_ALPHA = 0.15
+TOOLS = ["hover", "tap", "box_select", "lasso_select"]
+
+
+def emphasis(quants: pd.Series, selected: list[str]) -> pd.Series:
+    """1.0 for selected quant types (or for all when nothing is selected), a faint alpha for the rest."""
+    if not selected:
+        return pd.Series(1.0, index=quants.index)
+    return quants.isin(selected).map({True: 1.0, False: DIMMED_ALPHA})
+
+
+def linked_dmap(
+    explorer: Explorer, make: Callable[..., hv.Element], watch: list[str], extra: list[hv.streams.Stream] | None = None
+) -> hv.DynamicMap:
+    """A chart redrawn when ``watch`` parameters of ``explorer`` change, whose taps and box/lasso selections
+    set ``explorer.selected_quants``.
+
+    ``make(**{name: value})`` returns an element whose data has a ``quant`` column. The selection is state
+    (``Explorer.selected_quants``): every chart reads it to set its ``emphasis`` column, so selecting in
+    one chart highlights the same quant types in all of them. An empty selection event (a click on empty
+    space) is ignored; the Clear button resets.
+    """
+    params = hv.streams.Params(explorer, [*watch, "selected_quants"])
+    dmap = hv.DynamicMap(make, streams=[params, *(extra or [])])
+    selection = hv.streams.Selection1D(source=dmap)
+
+    def on_select(index: list[int]) -> None:
+        if not index:
+            return
+        element = dmap.last
+        if element is None:
+            return
+        frame = element.dframe()
+        picked = [frame["quant"].iloc[i] for i in index if 0 <= i < len(frame)]
+        if picked and sorted(set(picked)) != sorted(explorer.selected_quants):
+            explorer.select(picked)
+
+    selection.add_subscriber(on_select)
+    dmap._quant_selection = selection  # keep the stream alive as long as the chart
+    return dmap
+
+
+def hover_opts(**extra: Any) -> dict[str, Any]:
+    """Common plot options: responsive, hover + selection tools, no Bokeh logo."""
+    return {
+        "tools": TOOLS,
+        "responsive": True,
+        "active_tools": ["tap"],
+        "default_tools": ["pan", "wheel_zoom", "reset", "save"],
+        **extra,
+    }

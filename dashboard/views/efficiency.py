@@ -1,0 +1,133 @@
+"""Efficiency across model sizes (view 5): perplexity added per GB saved, as lines and as log-scale bars."""
+
+from __future__ import annotations
+
+import holoviews as hv
+import numpy as np
+import panel as pn
+import param
+import polars as pl
+
+from dashboard.efficiency import efficiency
+from dashboard.state import Explorer, to_pandas
+from dashboard.views.common import DIMMED_ALPHA, linked_dmap
+
+LINE_QUANTS = ("Q2_K", "Q3_K_M", "Q4_0", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0")
+QUANT_COLOURS = dict(
+    zip(LINE_QUANTS, ["#D55E00", "#E69F00", "#999999", "#0072B2", "#56B4E9", "#009E73", "#000000"], strict=True)
+)
+
+
+def efficiency_frame(selected: list[str]) -> pl.DataFrame:
+    """The efficiency table with a model label and the selection emphasis."""
+    df = efficiency().with_columns(
+        pl.format("{} ({} GB F16)", pl.col("model"), pl.col("f16_size_gb").round(0)).alias("model_label")
+    )
+    emphasis = (
+        pl.lit(1.0) if not selected else pl.when(pl.col("quant").is_in(selected)).then(1.0).otherwise(DIMMED_ALPHA)
+    )
+    return df.with_columns(emphasis.alias("emphasis"))
+
+
+class EfficiencyCharts(pn.viewable.Viewer):
+    """How much perplexity each GB of savings costs, for models from 7B to 70B."""
+
+    explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
+
+    def _points(self, options: pl.DataFrame | None = None, selected_quants: list[str] | None = None) -> hv.Scatter:
+        df = to_pandas(efficiency_frame(selected_quants or []).filter(pl.col("quant").is_in(LINE_QUANTS)))
+        df["colour"] = df["quant"].map(QUANT_COLOURS)
+        return hv.Scatter(
+            df,
+            kdims=[hv.Dimension("f16_size_gb", label="Model size (F16 file, GB)")],
+            vdims=[
+                hv.Dimension("pct_per_gb_saved", label="% perplexity added per GB saved"),
+                "quant",
+                "model",
+                "perplexity_added_pct",
+                "gb_saved",
+                "table",
+                "emphasis",
+                "colour",
+            ],
+        ).opts(
+            color="colour",
+            alpha="emphasis",
+            size=9,
+            line_color="black",
+            logx=True,
+            logy=True,
+            tools=["hover", "tap", "box_select"],
+            nonselection_alpha=1.0,
+            selection_alpha=1.0,
+            hover_tooltips=[
+                ("Quant", "@quant"),
+                ("Model", "@model"),
+                ("Perplexity added", "@perplexity_added_pct{0.00}%"),
+                ("Saved", "@gb_saved{0.0} GB"),
+                ("Per GB", "@pct_per_gb_saved{0.000}%/GB"),
+                ("Table", "@table"),
+            ],
+        )
+
+    def _lines(self, selected_quants: list[str] | None = None) -> hv.Overlay:
+        df = efficiency_frame(selected_quants or [])
+        curves = []
+        for q in LINE_QUANTS:
+            sub = df.filter(pl.col("quant") == q).sort("f16_size_gb")
+            if sub.height < 2:
+                continue
+            alpha = float(sub["emphasis"][0])
+            curves.append(
+                hv.Curve(to_pandas(sub), "f16_size_gb", "pct_per_gb_saved", label=q).opts(
+                    color=QUANT_COLOURS[q], alpha=alpha, line_width=2
+                )
+            )
+        return hv.Overlay(curves)
+
+    def _bars(self, options: pl.DataFrame | None = None, selected_quants: list[str] | None = None) -> hv.Bars:
+        df = to_pandas(efficiency_frame(selected_quants or []).sort("f16_size_gb", "quant"))
+        return hv.Bars(
+            df,
+            kdims=[hv.Dimension("quant", label="Quant type"), hv.Dimension("model_label", label="Model")],
+            vdims=[
+                hv.Dimension("pct_per_gb_saved", label="% perplexity added per GB saved (log)"),
+                "emphasis",
+                "perplexity_added_pct",
+                "gb_saved",
+            ],
+        ).opts(
+            logy=True,
+            ylim=(10 ** np.floor(np.log10(df["pct_per_gb_saved"].min())), None),
+            alpha="emphasis",
+            cmap=["#0072B2", "#E69F00", "#009E73", "#CC79A7"],
+            xrotation=60,
+            tools=["hover", "tap"],
+            nonselection_alpha=1.0,
+            selection_alpha=1.0,
+            legend_position="top_right",
+            hover_tooltips=[("Quant", "@quant"), ("Model", "@model_label"), ("Per GB", "@pct_per_gb_saved{0.000}%/GB")],
+        )
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        points = linked_dmap(self.explorer, self._points, ["options"])
+        lines = hv.DynamicMap(self._lines, streams=[hv.streams.Params(self.explorer, ["selected_quants"])])
+        line_chart = (lines * points).opts(
+            hv.opts.Overlay(
+                responsive=True, height=360, legend_position="right", title="Cost per GB saved falls as models grow"
+            )
+        )
+        bars = linked_dmap(self.explorer, self._bars, ["options"])
+        return pn.Column(
+            pn.pane.Markdown(
+                "### Efficiency across model sizes\nPerplexity added (% of the model's own F16 perplexity) for "
+                "each GB a quant type saves, from published tables with their own F16 baseline (LLaMA v1 7B/13B, "
+                "Llama 3 8B, Llama 2 70B). Lower is better; big models pay far less per GB.",
+                margin=(0, 10),
+            ),
+            pn.pane.HoloViews(line_chart, sizing_mode="stretch_width", height=360, name="efficiency-lines"),
+            pn.pane.HoloViews(
+                bars.opts(responsive=True, height=380), sizing_mode="stretch_width", height=380, name="efficiency-bars"
+            ),
+            sizing_mode="stretch_width",
+        )

@@ -1,0 +1,195 @@
+"""Quality views: perplexity/KLD vs size (view 1) and quality bars with the compression line (view 2)."""
+
+from __future__ import annotations
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+import polars as pl
+
+from dashboard.quants import QUALITY_BANDS
+from dashboard.state import Explorer, to_pandas
+from dashboard.views.common import FAMILY_COLOURS, emphasis, hover_opts, linked_dmap
+
+METRICS = {
+    "Mean KLD (nats)": "mean_kld",
+    "Perplexity change (ΔPPL)": "delta_perplexity",
+}
+
+
+def quality_points(explorer: Explorer) -> pl.DataFrame:
+    """Quant types with a quality measurement, joined with their size for the current model."""
+    q = explorer.quants.filter(pl.col("mean_kld").is_not_null())
+    sizes = explorer.options.select("quant", "weights_gib", "fit")
+    out = q.join(sizes, on="quant", how="left")
+    f16 = q.filter(pl.col("quant") == "F16")["perplexity_plain"]
+    f16_ppl = float(f16[0]) if f16.len() else float("nan")
+    return out.with_columns(
+        pl.format("{} (Llama-3-8B scoreboard, llama.cpp tools/perplexity/README.md)", pl.col("quality_basis")).alias(
+            "quality_source"
+        ),
+        pl.lit(f16_ppl).alias("f16_perplexity"),
+        pl.when(pl.col("legacy")).then(pl.lit("legacy")).otherwise(pl.lit("")).alias("legacy_note"),
+    )
+
+
+class QualityScatter(pn.viewable.Viewer):
+    """Perplexity change or mean KLD against file size, one point per quant type, with quality bands."""
+
+    explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
+    metric = param.Selector(default="Mean KLD (nats)", objects=list(METRICS), doc="Quality measure on the y axis.")
+
+    def _points(self, options: pl.DataFrame, selected_quants: list[str], metric: str) -> hv.Scatter:
+        df = to_pandas(quality_points(self.explorer))
+        y = METRICS[metric]
+        df = df[df[y] > 0].copy()
+        df["emphasis"] = emphasis(df["quant"], selected_quants).to_numpy()
+        df["colour"] = df["family"].map(FAMILY_COLOURS).fillna("#555555")
+        df["size"] = np.where(df["quant"].isin(selected_quants), 14, 9)
+        model = self.explorer.recommendation.constraints.model
+        name = model if isinstance(model, str) else model.name
+        return hv.Scatter(
+            df,
+            kdims=[hv.Dimension("weights_gib", label=f"File size for {name} (GiB)")],
+            vdims=[
+                hv.Dimension(y, label=metric),
+                "quant",
+                "family",
+                "mean_kld",
+                "delta_perplexity",
+                "quality_band",
+                "file_bits_per_weight",
+                "quality_source",
+                "legacy_note",
+                "emphasis",
+                "colour",
+                "size",
+            ],
+        ).opts(
+            color="colour",
+            alpha="emphasis",
+            size="size",
+            line_color="black",
+            logy=True,
+            nonselection_alpha=1.0,
+            selection_alpha=1.0,
+            tools=hover_opts()["tools"],
+            hover_tooltips=[
+                ("Quant", "@quant (@family @legacy_note)"),
+                ("File size", "@weights_gib{0.00} GiB"),
+                ("Bits per weight", "@file_bits_per_weight{0.00} (Llama-3.1-8B file)"),
+                ("Mean KLD", "@mean_kld{0.0000} nats"),
+                ("ΔPPL", "@delta_perplexity{+0.0000}"),
+                ("Band", "@quality_band"),
+                ("Source", "@quality_source"),
+            ],
+        )
+
+    def _bands(self, metric: str) -> hv.Overlay:
+        if METRICS[metric] == "mean_kld":
+            ideal, acceptable, floor = dict(QUALITY_BANDS)["good"], dict(QUALITY_BANDS)["acceptable"], 1e-4
+        else:
+            f16 = quality_points(self.explorer)["f16_perplexity"][0]
+            ideal, acceptable, floor = 0.01 * f16, 0.05 * f16, 1e-3
+        return hv.HSpan(floor, ideal).opts(color="#009E73", alpha=0.12) * hv.HSpan(ideal, acceptable).opts(
+            color="#F0E442", alpha=0.18
+        )
+
+    def _make(
+        self, options: pl.DataFrame | None = None, selected_quants: list[str] | None = None, metric: str = ""
+    ) -> hv.Scatter:
+        return self._points(self.explorer.options, selected_quants or [], metric or self.metric)
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        metric_stream = hv.streams.Params(self, ["metric"])
+        points = linked_dmap(self.explorer, self._make, ["options"], extra=[metric_stream])
+        bands = hv.DynamicMap(self._bands, streams=[metric_stream])
+        chart = (bands * points).opts(
+            hv.opts.Overlay(responsive=True, height=420, title="Quality vs file size", show_legend=False)
+        )
+        return pn.Column(
+            pn.pane.Markdown(
+                "### Quality vs size\nEach point is a quant type: how far its outputs drift from F16 "
+                "(measured on Llama-3-8B) against its file size for your model. Green band: ideal (KLD <= 0.05, "
+                "or ΔPPL <= 1% of F16); yellow: acceptable (KLD <= 0.15, or ΔPPL <= 5%). Click points or drag a "
+                "box to select quant types; the selection is highlighted in every chart.",
+                margin=(0, 10),
+            ),
+            pn.widgets.RadioButtonGroup.from_param(self.param.metric, button_type="light", margin=(0, 10)),
+            pn.pane.HoloViews(chart, sizing_mode="stretch_width", height=420, name="quality-scatter"),
+            sizing_mode="stretch_width",
+        )
+
+
+class QualityBars(pn.viewable.Viewer):
+    """Quality kept (% of F16 perplexity) as bars, compression ratio as a line, 95% and 99% reference lines."""
+
+    explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
+
+    def _make(self, options: pl.DataFrame | None = None, selected_quants: list[str] | None = None) -> hv.Overlay:
+        q = self.explorer.quants.filter(pl.col("mean_kld").is_not_null())
+        f16_ppl = float(q.filter(pl.col("quant") == "F16")["perplexity_plain"][0])
+        q = q.with_columns(
+            (100 * f16_ppl / pl.coalesce("perplexity_imatrix", "perplexity_plain")).alias("quality_pct"),
+            (16 / pl.col("file_bits_per_weight")).alias("compression_ratio"),
+        ).sort("file_bits_per_weight", descending=True)
+        df = to_pandas(q)
+        df["emphasis"] = emphasis(df["quant"], selected_quants or []).to_numpy()
+        df["colour"] = df["family"].map(FAMILY_COLOURS).fillna("#555555")
+        bars = hv.Bars(
+            df,
+            kdims=[hv.Dimension("quant", label="Quant type")],
+            vdims=[
+                hv.Dimension("quality_pct", label="Quality kept (% of F16 perplexity)", range=(0, 105)),
+                "compression_ratio",
+                "family",
+                "quality_basis",
+                "emphasis",
+                "colour",
+            ],
+        ).opts(
+            color="colour",
+            alpha="emphasis",
+            xrotation=60,
+            nonselection_alpha=1.0,
+            selection_alpha=1.0,
+            tools=["hover", "tap", "box_select"],
+            hover_tooltips=[
+                ("Quant", "@quant"),
+                ("Quality kept", "@quality_pct{0.0}%"),
+                ("Compression", "@compression_ratio{0.0}× vs F16"),
+                ("Measured", "@quality_basis"),
+            ],
+        )
+        return bars
+
+    def _line(self, options: pl.DataFrame | None = None, selected_quants: list[str] | None = None) -> hv.Curve:
+        q = self.explorer.quants.filter(pl.col("mean_kld").is_not_null()).sort("file_bits_per_weight", descending=True)
+        df = pd.DataFrame(
+            {"quant": q["quant"].to_numpy(), "compression_ratio": (16 / q["file_bits_per_weight"]).to_numpy()}
+        )
+        return hv.Curve(df, "quant", hv.Dimension("compression_ratio", label="Compression vs F16 (×)")).opts(
+            color="#D55E00", line_width=2, tools=["hover"]
+        ) * hv.Scatter(df, "quant", "compression_ratio").opts(color="#D55E00", size=5)
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        bars = linked_dmap(self.explorer, self._make, ["options"])
+        refs = hv.HLine(99).opts(color="#009E73", line_dash="dashed") * hv.HLine(95).opts(
+            color="#E69F00", line_dash="dashed"
+        )
+        quality = (bars * refs).opts(
+            responsive=True, height=320, title="Quality kept (bars; dashed: 99% and 95%)", show_legend=False
+        )
+        compression = self._line().opts(responsive=True, height=220, xrotation=60, title="Compression vs F16 (line)")
+        return pn.Column(
+            pn.pane.Markdown(
+                "### Quality vs compression\nBars: perplexity of F16 ÷ perplexity of the quant (Llama-3-8B), "
+                "so 100% is lossless. Line: how many times smaller than F16 the file is.",
+                margin=(0, 10),
+            ),
+            pn.pane.HoloViews(quality, sizing_mode="stretch_width", height=320, name="quality-bars"),
+            pn.pane.HoloViews(compression, sizing_mode="stretch_width", height=220, name="compression-line"),
+            sizing_mode="stretch_width",
+        )

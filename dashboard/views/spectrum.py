@@ -1,0 +1,216 @@
+"""The quantisation spectrum heatmap (view 3) and the colour-depth analogy (view 8)."""
+
+from __future__ import annotations
+
+import math
+
+import holoviews as hv
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+import polars as pl
+
+from dashboard.quants import BACKENDS
+from dashboard.state import Explorer
+from dashboard.views.common import DIMMED_ALPHA, linked_dmap
+
+COLUMNS = ["Size", "Quality", "Speed (L3.1-8B)", *(f"Speed {b}" for b in BACKENDS), "Notes"]
+
+
+def _scale(values: list[float | None], log: bool = False, invert: bool = False) -> list[float]:
+    """Min-max scale to 0..1 (NaN stays NaN); ``invert`` so that smaller is better."""
+    arr = np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+    if log:
+        arr = np.log10(arr)
+    finite = arr[np.isfinite(arr)]
+    if finite.size == 0:
+        return list(arr)
+    lo, hi = finite.min(), finite.max()
+    out = (arr - lo) / (hi - lo) if hi > lo else np.ones_like(arr)
+    return list(1 - out if invert else out)
+
+
+def spectrum_frame(explorer: Explorer, selected: list[str]) -> pd.DataFrame:
+    """Long frame: one cell per (quant type, column) with a 0..1 score (1 = best), label and note."""
+    q = explorer.quants.sort("file_bits_per_weight", descending=True)
+    rows = q.to_dicts()
+    size_score = _scale([r["file_bits_per_weight"] for r in rows], invert=True)
+    quality_score = _scale([r["mean_kld"] for r in rows], log=True, invert=True)
+    tg_score = _scale([r["generation_tokens_per_s"] for r in rows])
+    cells = []
+    for i, r in enumerate(rows):
+        label_row = f"{r['quant']} †" if r["legacy"] else r["quant"]
+        notes = []
+        if r["legacy"]:
+            notes.append("legacy")
+        if r["family"] == "i-quant":
+            notes.append("imatrix advised")
+        slow = [b for b in BACKENDS if r[f"verdict_{b.lower()}"] == "slow"]
+        if slow:
+            notes.append("slow on " + "/".join(slow))
+        if r["mean_kld"] is None:
+            notes.append("quality not measured")
+        base = {"quant": r["quant"], "row": label_row, "family": r["family"]}
+        cells.append(
+            {
+                **base,
+                "column": "Size",
+                "score": size_score[i],
+                "label": f"{r['file_bits_per_weight']:.2f} bpw",
+                "detail": f"{r['file_bits_per_weight']:.3f} bits per weight on Llama-3.1-8B (computed by the "
+                "memory model; matches llama.cpp's tools/quantize/README.md)",
+            }
+        )
+        kld = r["mean_kld"]
+        cells.append(
+            {
+                **base,
+                "column": "Quality",
+                "score": quality_score[i],
+                "label": "—" if kld is None else f"{kld:.3f}",
+                "detail": "not measured"
+                if kld is None
+                else f"mean KLD {kld:.4f} nats; {r['quality_basis']} (llama.cpp tools/perplexity/README.md)",
+            }
+        )
+        tg = r["generation_tokens_per_s"]
+        cells.append(
+            {
+                **base,
+                "column": "Speed (L3.1-8B)",
+                "score": tg_score[i],
+                "label": "—" if tg is None else f"{tg:.0f} t/s",
+                "detail": "not measured"
+                if tg is None
+                else f"tg128 {tg:.2f} t/s on Llama-3.1-8B, hardware not "
+                "stated (llama.cpp tools/quantize/README.md, PR #14905)",
+            }
+        )
+        for b in BACKENDS:
+            eff, verdict, evidence = (
+                r[f"efficiency_{b.lower()}"],
+                r[f"verdict_{b.lower()}"],
+                r[f"evidence_{b.lower()}"],
+            )
+            cells.append(
+                {
+                    **base,
+                    "column": f"Speed {b}",
+                    "score": eff,
+                    "label": "—" if eff is None else f"{verdict}",
+                    "detail": "no measurement on this backend"
+                    if eff is None
+                    else f"bandwidth efficiency {eff:.2f} of the best type in the same run: {evidence}",
+                }
+            )
+        cells.append(
+            {**base, "column": "Notes", "score": math.nan, "label": ", ".join(notes) or "", "detail": r["description"]}
+        )
+    df = pd.DataFrame(cells)
+    df["emphasis"] = 1.0 if not selected else np.where(df["quant"].isin(selected), 1.0, DIMMED_ALPHA)
+    df["score"] = df["score"].astype(float)
+    return df
+
+
+class SpectrumHeatmap(pn.viewable.Viewer):
+    """Quant types x (size, quality, speed on each backend) coloured from worst (light) to best (dark)."""
+
+    explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
+
+    def _make(self, options: pl.DataFrame | None = None, selected_quants: list[str] | None = None) -> hv.HeatMap:
+        df = spectrum_frame(self.explorer, selected_quants or [])
+        rows = list(dict.fromkeys(df["row"]))
+        heat = hv.HeatMap(
+            df,
+            kdims=[
+                hv.Dimension("column", label=" ", values=COLUMNS),
+                hv.Dimension("row", label="Quant type", values=rows),
+            ],
+            vdims=[hv.Dimension("score", range=(0, 1)), "quant", "label", "detail", "emphasis", "family"],
+        )
+        return heat.opts(
+            cmap="viridis",
+            clim=(0, 1),
+            clipping_colors={"NaN": "#f2f2f2"},
+            alpha="emphasis",
+            colorbar=True,
+            colorbar_opts={"title": "worse → better"},
+            xaxis="top",
+            invert_yaxis=True,
+            tools=["hover", "tap", "box_select"],
+            nonselection_alpha=1.0,
+            selection_alpha=1.0,
+            hover_tooltips=[
+                ("Quant", "@quant (@family)"),
+                ("Column", "@column"),
+                ("Value", "@label"),
+                ("Where from", "@detail"),
+            ],
+            responsive=True,
+            min_height=640,
+            line_color="white",
+            line_width=1,
+        )
+
+    def _labels(self, options: pl.DataFrame | None = None) -> hv.Labels:
+        df = spectrum_frame(self.explorer, [])
+        return hv.Labels(df, kdims=["column", "row"], vdims=["label"]).opts(text_font_size="8pt", text_color="#222222")
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        heat = linked_dmap(self.explorer, self._make, ["options"])
+        labels = hv.DynamicMap(self._labels, streams=[hv.streams.Params(self.explorer, ["options"])])
+        return pn.Column(
+            pn.pane.Markdown(
+                "### Quantisation spectrum\nEvery quant type (rows, most bits first) scored per column: darker "
+                "is better. Speed per backend is how close generation gets to the memory-bandwidth limit, "
+                "relative to the best type measured in the same run (grey: no measurement). † marks legacy "
+                "types. Hover a cell for the number and its source.",
+                margin=(0, 10),
+            ),
+            pn.pane.HoloViews(
+                (heat * labels).opts(responsive=True, min_height=640),
+                sizing_mode="stretch_width",
+                min_height=640,
+                name="spectrum-heatmap",
+            ),
+            sizing_mode="stretch_width",
+        )
+
+
+class ColourAnalogy(pn.viewable.Viewer):
+    """The same colour gradient stored with 16, 8, 4 and 2 bits: what fewer bits per value does."""
+
+    explorer = param.ClassSelector(class_=Explorer, doc="Shared state (unused: this view is static).")
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        width = 512
+        x = np.linspace(0, 1, width)
+        rows = []
+        for bits in (16, 8, 4, 2):
+            levels = 2**bits
+            q = np.floor(x * (levels - 1) + 0.5) / (levels - 1)
+            rows.append(q)
+        img = np.array(rows)
+        image = hv.Image(img[::-1], bounds=(0, 0, 1, 4)).opts(
+            cmap="viridis",
+            xaxis=None,
+            yticks=[(3.5, "16-bit"), (2.5, "8-bit"), (1.5, "4-bit"), (0.5, "2-bit")],
+            responsive=True,
+            height=180,
+            toolbar=None,
+            ylabel="",
+            colorbar=False,
+            tools=[],
+        )
+        return pn.Column(
+            pn.pane.Markdown(
+                "### Why fewer bits cost quality\nThe same smooth gradient stored with fewer bits per value: "
+                "16 and 8 bits look continuous, 4 bits shows 16 bands, 2 bits only 4. Quantising a model's "
+                "weights does the same to its numbers; llama.cpp's k- and i-quants spend their bits where the "
+                "banding hurts least.",
+                margin=(0, 10),
+            ),
+            pn.pane.HoloViews(image, sizing_mode="stretch_width", height=180, name="colour-analogy"),
+            sizing_mode="stretch_width",
+        )

@@ -1,0 +1,90 @@
+"""The recommendation in words (view 9) and the sources panel."""
+
+from __future__ import annotations
+
+import html
+
+import panel as pn
+import param
+
+from dashboard import data
+from dashboard.recommend import Recommendation
+from dashboard.state import Explorer
+
+SOURCE_LINKS = {
+    "ggml_types": ("ggml block layouts", "https://github.com/ggml-org/llama.cpp/blob/master/ggml/src/ggml-common.h"),
+    "quant_types": (
+        "llama-quantize types",
+        "https://github.com/ggml-org/llama.cpp/blob/master/tools/quantize/quantize.cpp",
+    ),
+    "llama31_8b_files": (
+        "Llama-3.1-8B sizes and speeds (PR #14905)",
+        "https://github.com/ggml-org/llama.cpp/pull/14905",
+    ),
+    "llama3_8b_quality": ("Llama-3-8B KLD scoreboard (PR #6936)", "https://github.com/ggml-org/llama.cpp/pull/6936"),
+    "speed": ("Speed by backend (PRs #5747, #4773, #1684)", "https://github.com/ggml-org/llama.cpp/pull/5747"),
+    "quality_by_model": (
+        "Quality across model sizes (PRs #1684, #3340)",
+        "https://github.com/ggml-org/llama.cpp/pull/1684",
+    ),
+    "models": ("Architecture catalog (data/notes/model_configs.md)", "https://github.com/meta-llama/llama-models"),
+    "llamacpp_file_sizes": (
+        "GGUF sizes measured with llama.cpp 0c1e57098",
+        "https://pypi.org/project/llama-cpp-python/0.3.36/",
+    ),
+    "llamacpp_buffers": (
+        "Run-time buffers measured with llama.cpp 0c1e57098",
+        "https://pypi.org/project/llama-cpp-python/0.3.36/",
+    ),
+}
+
+
+def recommendation_markdown(r: Recommendation) -> str:
+    """The recommendation as Markdown; every user-supplied string is HTML-escaped."""
+    esc = html.escape
+    lines = [f"## {esc(r.summary())}"]
+    if r.best:
+        lines.append(f"**Fit:** {esc(r.best.fit)} · **quality band:** {esc(r.best.quality_band)}")
+    lines += [f"- {esc(reason)}" for reason in r.reasons]
+    if r.runner_ups:
+        alts = ", ".join(
+            f"{esc(o.quant)} ({o.total_gib * 2**30 / 1e9:.1f} GB, KLD {o.mean_kld:.3f})" for o in r.runner_ups
+        )
+        lines.append(f"\n**Runner-ups:** {alts}")
+    if r.suggestions:
+        lines.append("\n**What would help:**")
+        lines += [f"- {esc(s)}" for s in r.suggestions]
+    return "\n".join(lines)
+
+
+class RecommendationSummary(pn.viewable.Viewer):
+    """The recommended quant type and why, in words."""
+
+    explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
+
+    @param.depends("explorer.recommendation", "explorer.error")
+    def _text(self) -> pn.viewable.Viewable:
+        if self.explorer.error:
+            return pn.pane.Alert(html.escape(self.explorer.error), alert_type="danger")
+        return pn.pane.Markdown(
+            recommendation_markdown(self.explorer.recommendation), name="recommendation", sizing_mode="stretch_width"
+        )
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return pn.Column(pn.panel(self._text), sizing_mode="stretch_width", name="recommendation-summary")
+
+
+class SourcesPanel(pn.viewable.Viewer):
+    """Every dataset the dashboard uses, with row counts and links."""
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        rows = ["| dataset | rows | source |", "|---|---|---|"]
+        for name in data.TABLES:
+            title, url = SOURCE_LINKS[name]
+            rows.append(f"| `{name}.csv` | {data.load_table(name).height} | [{title}]({url}) |")
+        return pn.pane.Markdown(
+            "### Sources\nEvery number has a `source` column in its CSV; `data/SOURCES.md` describes every file "
+            "and column. Quality and speed numbers are only compared within one published table.\n\n" + "\n".join(rows),
+            sizing_mode="stretch_width",
+            name="sources",
+        )

@@ -1,0 +1,112 @@
+"""The decision tree (view 6): the recommender's rules drawn as a tree, the current path highlighted."""
+
+from __future__ import annotations
+
+import holoviews as hv
+import pandas as pd
+import panel as pn
+import param
+
+from dashboard.recommend import Recommendation, decision_tree
+from dashboard.state import Explorer
+
+ACTIVE = "#D55E00"
+INACTIVE = "#BBBBBB"
+
+
+def tree_layout(recommendation: Recommendation) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Node positions (x, y, label, active) and edges for the tree plus the leaf the recommender reached."""
+    nodes = decision_tree()
+    children: dict[str | None, list[str]] = {}
+    labels = {}
+    for node, parent, label in nodes:
+        children.setdefault(parent, []).append(node)
+        labels[node] = label
+    leaf_label = recommendation.best.quant if recommendation.best else "nothing fits"
+    leaf_parent = recommendation.path[-1]
+    children.setdefault(leaf_parent, []).append("leaf")
+    labels["leaf"] = f"→ {leaf_label}"
+    positions: dict[str, tuple[float, float]] = {}
+    next_x = [0.0]
+
+    def place(node: str, depth: int) -> float:
+        kids = children.get(node, [])
+        if not kids:
+            x = next_x[0]
+            next_x[0] += 1
+        else:
+            xs = [place(k, depth + 1) for k in kids]
+            x = sum(xs) / len(xs)
+        positions[node] = (x, -depth)
+        return x
+
+    place("root", 0)
+    active = {*recommendation.path, "leaf"}
+    node_rows = [
+        {
+            "node": n,
+            "x": x,
+            "y": y,
+            "label": labels[n],
+            "active": n in active,
+            "colour": ACTIVE if n in active else INACTIVE,
+        }
+        for n, (x, y) in positions.items()
+    ]
+    edge_rows = []
+    for parent, kids in children.items():
+        if parent is None:
+            continue
+        for k in kids:
+            (x0, y0), (x1, y1) = positions[parent], positions[k]
+            on = parent in active and k in active
+            edge_rows.append(
+                {
+                    "x0": x0,
+                    "y0": y0,
+                    "x1": x1,
+                    "y1": y1,
+                    "active": on,
+                    "colour": ACTIVE if on else INACTIVE,
+                    "width": 4 if on else 1,
+                }
+            )
+    return pd.DataFrame(node_rows), pd.DataFrame(edge_rows)
+
+
+class DecisionTree(pn.viewable.Viewer):
+    """The recommender's decision tree with the path for the current constraints in orange."""
+
+    explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
+
+    def _make(self, recommendation: Recommendation | None = None) -> hv.Overlay:
+        nodes, edges = tree_layout(self.explorer.recommendation)
+        segs = hv.Segments(edges, ["x0", "y0", "x1", "y1"], ["colour", "width", "active"]).opts(
+            color="colour", line_width="width"
+        )
+        points = hv.Points(nodes, ["x", "y"], ["label", "colour", "active", "node"]).opts(
+            color="colour", size=12, tools=["hover"], hover_tooltips=[("Step", "@label")]
+        )
+        labels = hv.Labels(nodes, ["x", "y"], "label").opts(text_font_size="8pt", yoffset=-0.22, text_color="#222222")
+        return (segs * points * labels).opts(
+            xaxis=None,
+            yaxis=None,
+            responsive=True,
+            height=360,
+            toolbar=None,
+            show_frame=False,
+            padding=(0.08, 0.25),
+            title="Decision path for your constraints (orange)",
+        )
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        dmap = hv.DynamicMap(self._make, streams=[hv.streams.Params(self.explorer, ["recommendation"])])
+        return pn.Column(
+            pn.pane.Markdown(
+                "### Decision tree\nThe recommender's rules: which quant types fit your memory, then the rule of "
+                "your priority. The orange path is the one your constraints take; its leaf is the recommendation.",
+                margin=(0, 10),
+            ),
+            pn.pane.HoloViews(dmap, sizing_mode="stretch_width", height=360, name="decision-tree"),
+            sizing_mode="stretch_width",
+        )

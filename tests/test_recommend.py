@@ -1,0 +1,137 @@
+"""The recommender: fit rules, priorities, monotonic answers, and the grid and tree agreeing with it."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dashboard.memory import estimate
+from dashboard.recommend import (
+    PRIORITIES,
+    PRIORITY_BAND_LIMIT,
+    Constraints,
+    decision_tree,
+    fit_status,
+    recommend,
+    sweet_spots,
+)
+
+MODELS = ["Llama-3.2-1B", "Llama-3.1-8B", "Qwen2.5-14B", "Gemma-2-27B", "Llama-3.1-70B", "Mixtral-8x7B"]
+
+
+def test_fit_status_thresholds() -> None:
+    assert fit_status(10.0, 22.35) == "fits"
+    assert fit_status(22.0, 22.35) == "tight"  # within the 5% / 0.5 GiB headroom
+    assert fit_status(30.0, 22.35) == "partial offload"
+    assert fit_status(60.0, 22.35) == "no"
+
+
+def test_70b_on_24gb_at_8k_picks_a_2_bit_type_and_says_what_q3_would_need() -> None:
+    r = recommend(Constraints("Llama-3.1-70B", 24, 8192, "f16", "CUDA", "quality"))
+    assert r.best is not None
+    assert r.best.quant.startswith(("IQ2", "Q2"))
+    assert r.best.total_gib <= Constraints().budget_gib
+    assert "Llama-3.1-70B on 24 GB at 8K context: " + r.best.quant in r.summary()
+    assert any("would need" in reason for reason in r.reasons)
+
+
+def test_8b_on_24gb_gets_near_lossless_quality() -> None:
+    r = recommend(Constraints("Llama-3.1-8B", 24, 8192, "f16", "CUDA", "quality"))
+    assert r.best.quant in ("F16", "Q8_0")
+    assert r.best.quality_band == "near-lossless"
+    assert r.best.fit == "fits"
+    assert r.path == ("root", "priority:quality", "quality/near-lossless")
+
+
+def test_size_priority_picks_the_smallest_good_type() -> None:
+    r = recommend(Constraints("Llama-3.1-8B", 24, 8192, "f16", "CUDA", "size"))
+    good = [o for o in r.options if o.fit in ("fits", "tight") and o.mean_kld <= PRIORITY_BAND_LIMIT["size"]]
+    assert r.best.total_gib == min(o.total_gib for o in good)
+    assert r.path[-1] == "size/gated"
+
+
+def test_speed_priority_on_metal_avoids_types_measured_slow_there() -> None:
+    r = recommend(Constraints("Llama-3.1-8B", 24, 8192, "f16", "Metal", "speed"))
+    assert r.best.speed_verdict != "slow"
+    cuda = recommend(Constraints("Llama-3.1-8B", 24, 8192, "f16", "CUDA", "speed"))
+    assert cuda.best is not None
+
+
+def test_nothing_fits_is_an_answer_with_suggestions() -> None:
+    r = recommend(Constraints("Llama-3.1-405B", 8, 131072, "f16", "CUDA", "quality"))
+    assert r.best is None
+    assert r.fit == "no"
+    assert r.path[-1] == "quality/none"
+    assert r.suggestions
+    assert "nothing fits" in r.summary()
+
+
+def test_less_context_or_quantised_cache_is_suggested_when_it_helps() -> None:
+    r = recommend(Constraints("Llama-3.1-8B", 6, 131072, "f16", "CUDA", "quality"))
+    assert r.best is None
+    text = " ".join(r.suggestions)
+    assert "Reduce the context" in text or "Quantise the KV cache" in text
+
+
+quality_rank = {"quality": lambda o: o.mean_kld}
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    model=st.sampled_from(MODELS),
+    vrams=st.lists(st.floats(2, 200), min_size=2, max_size=2),
+    context=st.sampled_from([2048, 8192, 32768]),
+    kv=st.sampled_from(["f16", "q8_0"]),
+    backend=st.sampled_from(["CUDA", "Metal", "CPU"]),
+    priority=st.sampled_from(PRIORITIES),
+)
+def test_more_vram_never_yields_a_worse_recommendation(model, vrams, context, kv, backend, priority) -> None:
+    low, high = sorted(vrams)
+    a = recommend(Constraints(model, low, context, kv, backend, priority))
+    b = recommend(Constraints(model, high, context, kv, backend, priority))
+    if a.best is None:
+        return
+    assert b.best is not None, "a budget that fits something at low VRAM fits it at high VRAM"
+    limit = PRIORITY_BAND_LIMIT[priority]
+    if limit is None or a.best.mean_kld > limit:
+        # quality rule (or its fallback): quality can only improve
+        assert b.best.mean_kld <= a.best.mean_kld
+    elif priority == "size":
+        assert b.best.quant == a.best.quant or b.best.total_gib <= a.best.total_gib
+    else:
+        assert b.best.mean_kld <= limit
+        assert b.best.relative_speed >= a.best.relative_speed - 1e-12
+
+
+def test_sweet_spot_cells_equal_the_recommender() -> None:
+    grid = sweet_spots(models=["Llama-3.1-8B", "Llama-3.1-70B"], context=8192, kv_cache="f16")
+    for row in grid.iter_rows(named=True):
+        r = recommend(Constraints(row["model"], row["vram_gb"], 8192, "f16", "CUDA", "quality"))
+        if r.best:
+            assert (row["quant"], row["fit"]) == (r.best.quant, r.best.fit)
+        else:
+            assert row["fit"] in ("partial offload", "no")
+
+
+def test_grid_fits_improve_with_vram() -> None:
+    grid = sweet_spots(models=["Llama-3.1-70B"], context=8192)
+    order = ["no", "partial offload", "tight", "fits"]
+    ranks = [order.index(f) for f in grid.sort("vram_gb")["fit"]]
+    assert ranks == sorted(ranks)
+
+
+def test_every_recommendation_path_is_a_path_in_the_tree() -> None:
+    nodes = {node: parent for node, parent, _ in decision_tree()}
+    for priority in PRIORITIES:
+        for vram in (4, 12, 24, 80):
+            r = recommend(Constraints("Llama-3.1-70B", vram, 8192, "f16", "CUDA", priority))
+            for parent, child in zip(r.path, r.path[1:], strict=False):
+                assert nodes[child] == parent
+
+
+@pytest.mark.parametrize("priority", PRIORITIES)
+def test_recommended_memory_is_the_memory_model(priority: str) -> None:
+    r = recommend(Constraints("Qwen2.5-14B", 16, 16384, "q8_0", "CUDA", priority))
+    e = estimate("Qwen2.5-14B", r.best.quant, 16384, "q8_0")
+    assert r.best.total_gib == pytest.approx(e.total_gib)

@@ -1,0 +1,137 @@
+"""The Parameterized state without a browser: derived frames, selection, URL query handling."""
+
+from __future__ import annotations
+
+import param
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dashboard.recommend import Constraints, recommend
+from dashboard.state import CUSTOM_MODEL, Explorer, UserConstraints, constraints_from_query
+
+
+def all_parameters_documented(obj: param.Parameterized) -> list[str]:
+    return [n for n, p in obj.param.objects().items() if n != "name" and not p.doc]
+
+
+def test_every_parameter_has_a_doc() -> None:
+    from dashboard.state import CustomModel
+    from dashboard.views.quality import QualityScatter
+
+    for cls in (UserConstraints, Explorer, CustomModel, QualityScatter):
+        assert all_parameters_documented(cls) == [], cls
+
+
+def test_derived_frames_follow_the_constraints() -> None:
+    ex = Explorer()
+    assert ex.recommendation.best.quant == recommend(Constraints("Llama-3.1-8B", 24.0, 8192)).best.quant
+    ex.constraints.param.update(model="Llama-3.1-70B", vram_gb=24.0)
+    r = recommend(Constraints("Llama-3.1-70B", 24.0, 8192))
+    assert ex.recommendation.best.quant == r.best.quant
+    assert set(ex.options["quant"]) == {o.quant for o in r.options}
+    assert ex.sweet_spots.height == 16 * 8
+    assert set(ex.memory_breakdown["quant"]) >= {r.best.quant}
+
+
+def test_one_recompute_per_change() -> None:
+    ex = Explorer()
+    before = ex.n_recomputes
+    ex.constraints.vram_gb = 12.0
+    assert ex.n_recomputes == before + 1
+    ex.constraints.param.update(context=4096, kv_cache="q8_0")
+    assert ex.n_recomputes == before + 2
+
+
+def test_selection_is_one_shared_parameter() -> None:
+    ex = Explorer()
+    seen = []
+    ex.param.watch(lambda e: seen.append(e.new), "selected_quants")
+    ex.select(["Q4_K_M", "IQ2_XS", "Q4_K_M", "not-a-quant"])
+    assert ex.selected_quants == ["Q4_K_M", "IQ2_XS"]
+    ex.clear_selection()
+    assert ex.selected_quants == []
+    assert seen == [["Q4_K_M", "IQ2_XS"], []]
+
+
+def test_custom_model_is_evaluated() -> None:
+    ex = Explorer()
+    ex.constraints.custom.param.update(
+        model_name="Mine",
+        params_b=13.0,
+        n_layers=40,
+        hidden_size=5120,
+        n_heads=40,
+        n_kv_heads=40,
+        head_dim=128,
+        vocab_size=32000,
+    )
+    ex.constraints.model = CUSTOM_MODEL
+    assert ex.recommendation.constraints.model.name == "Mine"
+    assert ex.error == ""
+
+
+def test_impossible_custom_model_shows_an_error_and_keeps_the_last_result() -> None:
+    ex = Explorer()
+    ex.constraints.model = CUSTOM_MODEL
+    last = ex.recommendation
+    ex.constraints.custom.param.update(params_b=0.05, hidden_size=8192, n_layers=80)
+    assert "fewer than the attention and embedding weights" in ex.error
+    assert ex.recommendation is last
+
+
+def test_url_query_restores_valid_values() -> None:
+    valid, notices = constraints_from_query(
+        {
+            "model": ["Llama-3.1-70B"],
+            "vram_gb": ["24"],
+            "context": ["8192"],
+            "kv_cache": ["q8_0"],
+            "backend": ["Metal"],
+            "priority": ["size"],
+        }
+    )
+    assert valid == {
+        "model": "Llama-3.1-70B",
+        "vram_gb": 24.0,
+        "context": 8192,
+        "kv_cache": "q8_0",
+        "backend": "Metal",
+        "priority": "size",
+    }
+    assert notices == []
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"vram_gb": ["-5"]}, "vram_gb"),
+        ({"context": ["1e99"]}, "context"),
+        ({"model": ["<script>alert(1)</script>"]}, "model"),
+        ({"colour": ["red"]}, "unknown URL parameter 'colour'"),
+        ({"vram_gb": ["nan"]}, "vram_gb"),
+    ],
+)
+def test_hostile_url_values_fall_back_with_a_notice(query: dict, message: str) -> None:
+    valid, notices = constraints_from_query(query)
+    assert valid == {}
+    assert len(notices) == 1 and message in notices[0]
+
+
+def test_repeated_keys_use_the_last_value() -> None:
+    valid, _ = constraints_from_query({"vram_gb": ["8", "48"]})
+    assert valid == {"vram_gb": 48.0}
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["model", "vram_gb", "context", "kv_cache", "backend", "priority", "x"]),
+        st.lists(st.text(max_size=30), min_size=1, max_size=3),
+    )
+)
+def test_any_query_gives_constraints_the_state_accepts(query: dict) -> None:
+    valid, notices = constraints_from_query(query)
+    c = UserConstraints()
+    c.param.update(**valid)  # never raises: only valid values come through
+    assert len(valid) + len(notices) == len(query)

@@ -1,0 +1,126 @@
+"""Browser-test fixtures: a served dashboard and headless Chromium driven by Playwright.
+
+The tests need Debian's chromium at /usr/bin/chromium. Without it they are skipped locally, but in CI
+(``QUANT_DASHBOARD_REQUIRE_BROWSER=1``, set by ``.ci/run``) a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = REPO_ROOT / "tests" / "ui" / "screenshots"
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout_s} s")
+
+
+@pytest.fixture(scope="session")
+def browser_available() -> None:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("QUANT_DASHBOARD_REQUIRE_BROWSER"):
+            pytest.fail(f"Chromium not found at {CHROMIUM}; CI must run the browser tests")
+        pytest.skip("Chromium not installed (apt-get install -y chromium)")
+
+
+@pytest.fixture(scope="session")
+def served_app(browser_available: None) -> Iterator[str]:
+    """``panel serve dashboard/app.py`` on a free loopback port; yields the app URL."""
+    port = free_port()
+    log = REPO_ROOT / "tests" / "ui" / "artifacts"
+    log.mkdir(parents=True, exist_ok=True)
+    out = open(log / "panel-serve.log", "w")  # noqa: SIM115 - closed in teardown
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "panel",
+            "serve",
+            "dashboard/app.py",
+            "--port",
+            str(port),
+            "--address",
+            "127.0.0.1",
+            "--allow-websocket-origin",
+            f"127.0.0.1:{port}",
+            "--num-procs",
+            "1",
+        ],
+        cwd=REPO_ROOT,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/app")
+        yield f"http://127.0.0.1:{port}/app"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        out.close()
+
+
+@pytest.fixture(scope="session")
+def browser(browser_available: None) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page_factory(browser: object) -> Iterator[object]:
+    """New pages that record console errors and page errors; asserts none happened at teardown."""
+    contexts = []
+    errors: list[str] = []
+
+    def make(width: int = 1440, height: int = 1000):
+        ctx = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(ctx)
+        page = ctx.new_page()
+        page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(f"pageerror: {e}"))
+        page.errors = errors
+        return page
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+    assert not errors, "browser errors:\n" + "\n".join(errors)
+
+
+def screenshot(page: object, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
