@@ -70,18 +70,23 @@ def sidebar(constraints: UserConstraints, explorer: Explorer) -> list[pn.viewabl
         ),
         name="selected-quants",
     )
-    widgets = pn.Param(
-        constraints,
-        parameters=["model", "vram_gb", "context", "kv_cache", "backend", "priority"],
-        widgets={
-            "model": {"type": pn.widgets.Select, "name": "Model"},
-            "vram_gb": {"type": pn.widgets.FloatInput, "name": "GPU memory (GB)", "step": 1.0},
-            "context": {"type": pn.widgets.IntInput, "name": "Context (tokens)", "step": 1024},
-            "kv_cache": {"type": pn.widgets.RadioButtonGroup, "name": "KV cache type"},
-            "backend": {"type": pn.widgets.RadioButtonGroup, "name": "Backend"},
-            "priority": {"type": pn.widgets.RadioButtonGroup, "name": "Priority"},
-        },
-        show_name=False,
+
+    def labelled(title: str, widget: pn.widgets.Widget) -> pn.Column:
+        return pn.Column(
+            pn.pane.HTML(f"<label style='font-size:0.9em'>{title}</label>", margin=(5, 10, 0, 10)),
+            widget,
+            sizing_mode="stretch_width",
+            margin=0,
+        )
+
+    p = constraints.param
+    widgets = pn.Column(
+        pn.widgets.Select.from_param(p.model, name="Model", description=p.model.doc),
+        pn.widgets.FloatInput.from_param(p.vram_gb, name="GPU memory (GB)", step=1.0, description=p.vram_gb.doc),
+        pn.widgets.IntInput.from_param(p.context, name="Context (tokens)", step=1024, description=p.context.doc),
+        labelled("KV-cache type", pn.widgets.RadioButtonGroup.from_param(p.kv_cache, name="")),
+        labelled("Backend", pn.widgets.RadioButtonGroup.from_param(p.backend, name="")),
+        labelled("Priority", pn.widgets.RadioButtonGroup.from_param(p.priority, name="")),
         sizing_mode="stretch_width",
     )
     return [widgets, custom_card, pn.layout.Divider(), selected, clear]

@@ -23,8 +23,7 @@ QUALITY_BANDS: tuple[tuple[str, float], ...] = (
     ("degraded", float("inf")),
 )
 PREFERRED_IMATRIX = "WT 10m"  # the importance matrix most rows of the Llama-3-8B scoreboard use
-FAST_EFFICIENCY = 0.85
-SLOW_EFFICIENCY = 0.65
+FAST_EFFICIENCY = 0.85  # at least 85% of the best bandwidth use in the run: "fast"
 
 
 def quality_band(mean_kld: float | None) -> str:
@@ -65,27 +64,58 @@ def speed_evidence() -> pl.DataFrame:
     )
     speed = speed.with_columns((pl.col("tokens_per_s") * pl.col("file_bits_per_weight")).alias("bits_per_s"))
     speed = speed.filter(pl.col("quant").n_unique().over("run_id") > 1)
-    return speed.with_columns(
+    speed = speed.with_columns(
         (pl.col("bits_per_s") / pl.col("bits_per_s").max().over("run_id")).alias("efficiency"),
-    ).select("run_id", "model", "hardware", "backend", "quant", "tokens_per_s", "efficiency", "source")
+    )
+    # "Slow" means slower than a bigger type in the same run: the smaller file does not pay off in speed.
+    bigger_faster = (
+        speed.join(speed, on="run_id", suffix="_other")
+        .filter(
+            (pl.col("file_bits_per_weight_other") > pl.col("file_bits_per_weight"))
+            & (pl.col("tokens_per_s_other") > pl.col("tokens_per_s"))
+        )
+        .group_by("run_id", "quant")
+        .agg(
+            pl.format("{} {} t/s", pl.col("quant_other"), pl.col("tokens_per_s_other"))
+            .str.join(", ")
+            .alias("beaten_by")
+        )
+    )
+    speed = speed.join(bigger_faster, on=["run_id", "quant"], how="left")
+    return speed.select(
+        "run_id", "model", "hardware", "backend", "quant", "tokens_per_s", "efficiency", "beaten_by", "source"
+    )
 
 
 def backend_speed() -> pl.DataFrame:
-    """Per (quant, backend): mean efficiency over runs, a verdict (fast/moderate/slow) and the evidence text."""
+    """Per (quant, backend): mean efficiency over runs, a verdict and the evidence text.
+
+    ``slow``: in some run on that backend a bigger type generated faster (the smaller file does not pay off);
+    otherwise ``fast`` when efficiency >= 0.85, else ``moderate``.
+    """
     ev = speed_evidence().filter(pl.col("backend").is_in(BACKENDS))
     summary = ev.group_by("quant", "backend").agg(
         pl.col("efficiency").mean().alias("efficiency"),
         pl.len().alias("n_runs"),
-        pl.format("{} t/s on {} ({})", pl.col("tokens_per_s").round(1), pl.col("hardware"), pl.col("source"))
+        pl.col("beaten_by").is_not_null().any().alias("slower_than_bigger"),
+        pl.format(
+            "{} t/s on {}{} ({})",
+            pl.col("tokens_per_s").round(1),
+            pl.col("hardware"),
+            pl.when(pl.col("beaten_by").is_not_null())
+            .then(pl.format(", slower than {}", pl.col("beaten_by")))
+            .otherwise(pl.lit("")),
+            pl.col("source"),
+        )
         .str.join("; ")
         .alias("evidence"),
     )
     return summary.with_columns(
-        pl.when(pl.col("efficiency") >= FAST_EFFICIENCY)
+        pl.when(pl.col("slower_than_bigger"))
+        .then(pl.lit("slow"))
+        .when(pl.col("efficiency") >= FAST_EFFICIENCY)
         .then(pl.lit("fast"))
-        .when(pl.col("efficiency") >= SLOW_EFFICIENCY)
-        .then(pl.lit("moderate"))
-        .otherwise(pl.lit("slow"))
+        .otherwise(pl.lit("moderate"))
         .alias("verdict")
     ).sort("quant", "backend")
 

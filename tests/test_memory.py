@@ -93,7 +93,7 @@ def test_unknown_kv_cache_type_is_a_clear_error() -> None:
 
 
 def test_unknown_model_lists_the_catalog() -> None:
-    with pytest.raises(KeyError, match="unknown model 'Llama-9'.*Llama-3.1-8B"):
+    with pytest.raises(KeyError, match=r"unknown model 'Llama-9'.*Llama-3\.1-8B"):
         estimate("Llama-9", "Q4_K_M")
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import holoviews as hv
 import pandas as pd
+import panel as pn
 
 from dashboard.state import Explorer
 
@@ -73,3 +74,8 @@ def hover_opts(**extra: Any) -> dict[str, Any]:
         "default_tools": ["pan", "wheel_zoom", "reset", "save"],
         **extra,
     }
+
+
+def hv_pane(obj: object, **kwargs: Any) -> pn.pane.HoloViews:
+    """A HoloViews pane that keeps its own axes (Panel links same-named axes across panes by default)."""
+    return pn.pane.HoloViews(obj, linked_axes=False, **kwargs)

@@ -10,7 +10,7 @@ import polars as pl
 
 from dashboard.efficiency import efficiency
 from dashboard.state import Explorer, to_pandas
-from dashboard.views.common import DIMMED_ALPHA, linked_dmap
+from dashboard.views.common import DIMMED_ALPHA, hv_pane, linked_dmap
 
 LINE_QUANTS = ("Q2_K", "Q3_K_M", "Q4_0", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0")
 QUANT_COLOURS = dict(
@@ -20,9 +20,8 @@ QUANT_COLOURS = dict(
 
 def efficiency_frame(selected: list[str]) -> pl.DataFrame:
     """The efficiency table with a model label and the selection emphasis."""
-    df = efficiency().with_columns(
-        pl.format("{} ({} GB F16)", pl.col("model"), pl.col("f16_size_gb").round(0)).alias("model_label")
-    )
+    short = {"LLaMA-v1-7B": "L1 7B", "Llama-3-8B": "L3 8B", "LLaMA-v1-13B": "L1 13B", "Llama-2-70B": "L2 70B"}
+    df = efficiency().with_columns(pl.col("model").replace(short).alias("model_label"))
     emphasis = (
         pl.lit(1.0) if not selected else pl.when(pl.col("quant").is_in(selected)).then(1.0).otherwise(DIMMED_ALPHA)
     )
@@ -79,29 +78,34 @@ class EfficiencyCharts(pn.viewable.Viewer):
                 continue
             alpha = float(sub["emphasis"][0])
             curves.append(
-                hv.Curve(to_pandas(sub), "f16_size_gb", "pct_per_gb_saved", label=q).opts(
-                    color=QUANT_COLOURS[q], alpha=alpha, line_width=2
-                )
+                hv.Curve(
+                    to_pandas(sub),
+                    hv.Dimension("f16_size_gb", label="Model size (F16 file, GB)"),
+                    hv.Dimension("pct_per_gb_saved", label="% perplexity added per GB saved"),
+                    label=q,
+                ).opts(color=QUANT_COLOURS[q], alpha=alpha, line_width=2)
             )
         return hv.Overlay(curves)
 
     def _bars(self, options: pl.DataFrame | None = None, selected_quants: list[str] | None = None) -> hv.Bars:
-        df = to_pandas(efficiency_frame(selected_quants or []).sort("f16_size_gb", "quant"))
+        frame = efficiency_frame(selected_quants or []).filter(pl.col("quant").is_in(LINE_QUANTS))
+        df = to_pandas(frame.sort("quant", "f16_size_gb"))
+        # log bars grow up from the axis floor (HoloViews takes it from the dimension's range)
+        floor = 10 ** np.floor(np.log10(df["pct_per_gb_saved"].min()))
         return hv.Bars(
             df,
             kdims=[hv.Dimension("quant", label="Quant type"), hv.Dimension("model_label", label="Model")],
             vdims=[
-                hv.Dimension("pct_per_gb_saved", label="% perplexity added per GB saved (log)"),
+                hv.Dimension("pct_per_gb_saved", label="% perplexity added per GB saved (log)", range=(floor, None)),
                 "emphasis",
                 "perplexity_added_pct",
                 "gb_saved",
             ],
         ).opts(
             logy=True,
-            ylim=(10 ** np.floor(np.log10(df["pct_per_gb_saved"].min())), None),
             alpha="emphasis",
             cmap=["#0072B2", "#E69F00", "#009E73", "#CC79A7"],
-            xrotation=60,
+            xrotation=90,
             tools=["hover", "tap"],
             nonselection_alpha=1.0,
             selection_alpha=1.0,
@@ -125,8 +129,8 @@ class EfficiencyCharts(pn.viewable.Viewer):
                 "Llama 3 8B, Llama 2 70B). Lower is better; big models pay far less per GB.",
                 margin=(0, 10),
             ),
-            pn.pane.HoloViews(line_chart, sizing_mode="stretch_width", height=360, name="efficiency-lines"),
-            pn.pane.HoloViews(
+            hv_pane(line_chart, sizing_mode="stretch_width", height=360, name="efficiency-lines"),
+            hv_pane(
                 bars.opts(responsive=True, height=380), sizing_mode="stretch_width", height=380, name="efficiency-bars"
             ),
             sizing_mode="stretch_width",

@@ -10,7 +10,7 @@ import polars as pl
 
 from dashboard.recommend import FIT_ORDER, VRAM_SIZES_GB
 from dashboard.state import CUSTOM_MODEL, Explorer, to_pandas
-from dashboard.views.common import FIT_COLOURS
+from dashboard.views.common import FIT_COLOURS, hv_pane
 
 
 class SweetSpots(pn.viewable.Viewer):
@@ -54,7 +54,9 @@ class SweetSpots(pn.viewable.Viewer):
             title=f"Best type per cell at {c.context:,} tokens, {c.kv_cache} KV cache, priority {c.priority}",
             xaxis="top",
         )
-        labels = hv.Labels(grid, kdims=["vram", "model"], vdims=["label"]).opts(text_font_size="8pt")
+        labels = hv.Labels(grid, kdims=["vram", "model"], vdims=["label"]).opts(
+            text_font_size="8pt", text_color="#1A1A1A"
+        )
         return heat * labels
 
     def __panel__(self) -> pn.viewable.Viewable:
@@ -85,7 +87,7 @@ class SweetSpots(pn.viewable.Viewer):
                 margin=(0, 10),
             ),
             legend,
-            pn.pane.HoloViews(dmap, sizing_mode="stretch_width", min_height=520, name="sweet-spots"),
+            hv_pane(dmap, sizing_mode="stretch_width", min_height=520, name="sweet-spots"),
             sizing_mode="stretch_width",
         )
 
@@ -111,7 +113,7 @@ class MemoryBreakdown(pn.viewable.Viewer):
             responsive=True,
             height=320,
             hover_tooltips=[("Quant", "@quant"), ("Part", "@part"), ("Size", "@gb{0.00} GB")],
-            legend_position="top_left",
+            legend_position="right",
         )
         line = hv.HLine(budget_gb).opts(color="#D55E00", line_width=2, line_dash="dashed")
         label = hv.Text(
@@ -127,7 +129,7 @@ class MemoryBreakdown(pn.viewable.Viewer):
                 "cache at your context, and the compute and output buffers. Dashed line: your memory budget.",
                 margin=(0, 10),
             ),
-            pn.pane.HoloViews(dmap, sizing_mode="stretch_width", height=320, name="memory-breakdown"),
+            hv_pane(dmap, sizing_mode="stretch_width", height=320, name="memory-breakdown"),
             sizing_mode="stretch_width",
         )
 

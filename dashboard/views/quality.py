@@ -11,7 +11,7 @@ import polars as pl
 
 from dashboard.quants import QUALITY_BANDS
 from dashboard.state import Explorer, to_pandas
-from dashboard.views.common import FAMILY_COLOURS, emphasis, hover_opts, linked_dmap
+from dashboard.views.common import FAMILY_COLOURS, emphasis, hover_opts, hv_pane, linked_dmap
 
 METRICS = {
     "Mean KLD (nats)": "mean_kld",
@@ -93,9 +93,10 @@ class QualityScatter(pn.viewable.Viewer):
         else:
             f16 = quality_points(self.explorer)["f16_perplexity"][0]
             ideal, acceptable, floor = 0.01 * f16, 0.05 * f16, 1e-3
-        return hv.HSpan(floor, ideal).opts(color="#009E73", alpha=0.12) * hv.HSpan(ideal, acceptable).opts(
-            color="#F0E442", alpha=0.18
-        )
+        labels = {"x": "File size for your model (GiB)", "y": f"{metric}, log scale"}
+        return hv.HSpan(floor, ideal).redim.label(**labels).opts(color="#009E73", alpha=0.12) * hv.HSpan(
+            ideal, acceptable
+        ).redim.label(**labels).opts(color="#F0E442", alpha=0.18)
 
     def _make(
         self, options: pl.DataFrame | None = None, selected_quants: list[str] | None = None, metric: str = ""
@@ -107,7 +108,7 @@ class QualityScatter(pn.viewable.Viewer):
         points = linked_dmap(self.explorer, self._make, ["options"], extra=[metric_stream])
         bands = hv.DynamicMap(self._bands, streams=[metric_stream])
         chart = (bands * points).opts(
-            hv.opts.Overlay(responsive=True, height=420, title="Quality vs file size", show_legend=False)
+            hv.opts.Overlay(responsive=True, height=420, title="Quality vs file size", show_legend=False),
         )
         return pn.Column(
             pn.pane.Markdown(
@@ -118,7 +119,7 @@ class QualityScatter(pn.viewable.Viewer):
                 margin=(0, 10),
             ),
             pn.widgets.RadioButtonGroup.from_param(self.param.metric, button_type="light", margin=(0, 10)),
-            pn.pane.HoloViews(chart, sizing_mode="stretch_width", height=420, name="quality-scatter"),
+            hv_pane(chart, sizing_mode="stretch_width", height=420, name="quality-scatter"),
             sizing_mode="stretch_width",
         )
 
@@ -189,7 +190,7 @@ class QualityBars(pn.viewable.Viewer):
                 "so 100% is lossless. Line: how many times smaller than F16 the file is.",
                 margin=(0, 10),
             ),
-            pn.pane.HoloViews(quality, sizing_mode="stretch_width", height=320, name="quality-bars"),
-            pn.pane.HoloViews(compression, sizing_mode="stretch_width", height=220, name="compression-line"),
+            hv_pane(quality, sizing_mode="stretch_width", height=320, name="quality-bars"),
+            hv_pane(compression, sizing_mode="stretch_width", height=220, name="compression-line"),
             sizing_mode="stretch_width",
         )

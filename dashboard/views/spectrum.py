@@ -13,7 +13,7 @@ import polars as pl
 
 from dashboard.quants import BACKENDS
 from dashboard.state import Explorer
-from dashboard.views.common import DIMMED_ALPHA, linked_dmap
+from dashboard.views.common import DIMMED_ALPHA, hv_pane, linked_dmap
 
 COLUMNS = ["Size", "Quality", "Speed (L3.1-8B)", *(f"Speed {b}" for b in BACKENDS), "Notes"]
 
@@ -110,6 +110,7 @@ def spectrum_frame(explorer: Explorer, selected: list[str]) -> pd.DataFrame:
     df = pd.DataFrame(cells)
     df["emphasis"] = 1.0 if not selected else np.where(df["quant"].isin(selected), 1.0, DIMMED_ALPHA)
     df["score"] = df["score"].astype(float)
+    df["text_colour"] = np.where(df["score"] < 0.45, "#FFFFFF", "#1A1A1A")
     return df
 
 
@@ -148,7 +149,7 @@ class SpectrumHeatmap(pn.viewable.Viewer):
                 ("Where from", "@detail"),
             ],
             responsive=True,
-            min_height=640,
+            min_height=900,
             line_color="white",
             line_width=1,
         )
@@ -168,10 +169,10 @@ class SpectrumHeatmap(pn.viewable.Viewer):
                 "types. Hover a cell for the number and its source.",
                 margin=(0, 10),
             ),
-            pn.pane.HoloViews(
-                (heat * labels).opts(responsive=True, min_height=640),
+            hv_pane(
+                (heat * labels).opts(responsive=True, min_height=900),
                 sizing_mode="stretch_width",
-                min_height=640,
+                min_height=900,
                 name="spectrum-heatmap",
             ),
             sizing_mode="stretch_width",
@@ -192,7 +193,7 @@ class ColourAnalogy(pn.viewable.Viewer):
             q = np.floor(x * (levels - 1) + 0.5) / (levels - 1)
             rows.append(q)
         img = np.array(rows)
-        image = hv.Image(img[::-1], bounds=(0, 0, 1, 4)).opts(
+        image = hv.Image(img, bounds=(0, 0, 1, 4)).opts(
             cmap="viridis",
             xaxis=None,
             yticks=[(3.5, "16-bit"), (2.5, "8-bit"), (1.5, "4-bit"), (0.5, "2-bit")],
@@ -211,6 +212,6 @@ class ColourAnalogy(pn.viewable.Viewer):
                 "banding hurts least.",
                 margin=(0, 10),
             ),
-            pn.pane.HoloViews(image, sizing_mode="stretch_width", height=180, name="colour-analogy"),
+            hv_pane(image, sizing_mode="stretch_width", height=180, name="colour-analogy"),
             sizing_mode="stretch_width",
         )

@@ -9,9 +9,10 @@ import param
 
 from dashboard.recommend import Recommendation, decision_tree
 from dashboard.state import Explorer
+from dashboard.views.common import hv_pane
 
 ACTIVE = "#D55E00"
-INACTIVE = "#BBBBBB"
+INACTIVE = "#8C8C8C"
 
 
 def tree_layout(recommendation: Recommendation) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -27,18 +28,19 @@ def tree_layout(recommendation: Recommendation) -> tuple[pd.DataFrame, pd.DataFr
     children.setdefault(leaf_parent, []).append("leaf")
     labels["leaf"] = f"→ {leaf_label}"
     positions: dict[str, tuple[float, float]] = {}
-    next_x = [0.0]
+    next_row = [0.0]
 
     def place(node: str, depth: int) -> float:
+        """Depth runs left to right, leaves top to bottom: long labels get the whole width."""
         kids = children.get(node, [])
         if not kids:
-            x = next_x[0]
-            next_x[0] += 1
+            y = next_row[0]
+            next_row[0] -= 1
         else:
-            xs = [place(k, depth + 1) for k in kids]
-            x = sum(xs) / len(xs)
-        positions[node] = (x, -depth)
-        return x
+            ys = [place(k, depth + 1) for k in kids]
+            y = sum(ys) / len(ys)
+        positions[node] = (float(depth), y)
+        return y
 
     place("root", 0)
     active = {*recommendation.path, "leaf"}
@@ -107,6 +109,6 @@ class DecisionTree(pn.viewable.Viewer):
                 "your priority. The orange path is the one your constraints take; its leaf is the recommendation.",
                 margin=(0, 10),
             ),
-            pn.pane.HoloViews(dmap, sizing_mode="stretch_width", height=360, name="decision-tree"),
+            hv_pane(dmap, sizing_mode="stretch_width", height=420, name="decision-tree"),
             sizing_mode="stretch_width",
         )

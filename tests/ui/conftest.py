@@ -55,7 +55,7 @@ def served_app(browser_available: None) -> Iterator[str]:
     port = free_port()
     log = REPO_ROOT / "tests" / "ui" / "artifacts"
     log.mkdir(parents=True, exist_ok=True)
-    out = open(log / "panel-serve.log", "w")  # noqa: SIM115 - closed in teardown
+    out = open(log / "panel-serve.log", "w")
     proc = subprocess.Popen(
         [
             sys.executable,
