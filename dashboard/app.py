@@ -23,6 +23,17 @@ from dashboard.views.summary import RecommendationSummary, SourcesPanel
 from dashboard.views.tree import DecisionTree
 
 TITLE = "GGUF quantisation: quality, memory, fit"
+# Phones: stack the sidebar above the charts and let the title shrink instead of pushing the header wide.
+PHONE_CSS = """
+@media (max-width: 700px) {
+  #content { flex-direction: column; overflow-y: auto; }
+  #sidebar { min-width: 100% !important; max-width: 100% !important; height: auto !important; flex-shrink: 0; }
+  #main { flex-shrink: 0; }
+  #main { overflow: visible !important; }
+  #header .title { font-size: 1.05rem !important; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
+                   max-width: 58vw; }
+}
+"""
 
 
 def _query() -> dict[str, list[str]]:
@@ -131,6 +142,7 @@ def build_app() -> pn.template.BaseTemplate:
         accent="#0072B2",
         sidebar_width=300,
         main_layout=None,
+        raw_css=[PHONE_CSS],
     )
     template.explorer = explorer  # for tests and the browser console
     return template

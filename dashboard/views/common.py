@@ -55,7 +55,8 @@ def linked_dmap(
         element = dmap.last
         if element is None:
             return
-        frame = element.dframe()
+        # a HeatMap is drawn from its gridded (aggregated) form: indices refer to that order
+        frame = element.gridded.dframe() if isinstance(element, hv.HeatMap) else element.dframe()
         picked = [frame["quant"].iloc[i] for i in index if 0 <= i < len(frame)]
         if picked and sorted(set(picked)) != sorted(explorer.selected_quants):
             explorer.select(picked)
@@ -76,6 +77,7 @@ def hover_opts(**extra: Any) -> dict[str, Any]:
     }
 
 
-def hv_pane(obj: object, **kwargs: Any) -> pn.pane.HoloViews:
-    """A HoloViews pane that keeps its own axes (Panel links same-named axes across panes by default)."""
-    return pn.pane.HoloViews(obj, linked_axes=False, **kwargs)
+def hv_pane(obj: object, name: str, **kwargs: Any) -> pn.pane.HoloViews:
+    """A HoloViews pane that keeps its own axes (Panel links same-named axes across panes by default),
+    tagged with the CSS class ``view-<name>`` so tests and embedders can find it."""
+    return pn.pane.HoloViews(obj, linked_axes=False, name=name, css_classes=[f"view-{name}"], **kwargs)

@@ -89,7 +89,9 @@ class EfficiencyCharts(pn.viewable.Viewer):
 
     def _bars(self, options: pl.DataFrame | None = None, selected_quants: list[str] | None = None) -> hv.Bars:
         frame = efficiency_frame(selected_quants or []).filter(pl.col("quant").is_in(LINE_QUANTS))
-        df = to_pandas(frame.sort("quant", "f16_size_gb"))
+        # grouped bars are drawn group by group (model); keep the data in that order so that a selected
+        # bar's index maps back to its row
+        df = to_pandas(frame.sort("f16_size_gb", "quant"))
         # log bars grow up from the axis floor (HoloViews takes it from the dimension's range)
         floor = 10 ** np.floor(np.log10(df["pct_per_gb_saved"].min()))
         return hv.Bars(

@@ -113,7 +113,8 @@ class MemoryBreakdown(pn.viewable.Viewer):
             responsive=True,
             height=320,
             hover_tooltips=[("Quant", "@quant"), ("Part", "@part"), ("Size", "@gb{0.00} GB")],
-            legend_position="right",
+            legend_position="top",
+            legend_cols=3,
         )
         line = hv.HLine(budget_gb).opts(color="#D55E00", line_width=2, line_dash="dashed")
         label = hv.Text(

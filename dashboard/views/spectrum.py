@@ -164,18 +164,21 @@ class SpectrumHeatmap(pn.viewable.Viewer):
         return pn.Column(
             pn.pane.Markdown(
                 "### Quantisation spectrum\nEvery quant type (rows, most bits first) scored per column: darker "
-                "is better. Speed per backend is how close generation gets to the memory-bandwidth limit, "
-                "relative to the best type measured in the same run (grey: no measurement). † marks legacy "
-                "types. Hover a cell for the number and its source.",
+                "is better. Speed per backend: how close generation gets to the memory-bandwidth limit relative "
+                "to the best type measured in the same run; 'slow' means a bigger type generated faster in that "
+                "run (grey: no measurement). † marks legacy types. Hover a cell for the number and its source.",
                 margin=(0, 10),
             ),
             hv_pane(
-                (heat * labels).opts(responsive=True, min_height=900),
+                (heat * labels).opts(responsive=True, min_height=900, min_width=620),
                 sizing_mode="stretch_width",
                 min_height=900,
+                min_width=620,
                 name="spectrum-heatmap",
             ),
             sizing_mode="stretch_width",
+            # on phones the 7-column grid keeps a readable width and scrolls sideways inside its own box
+            styles={"overflow-x": "auto"},
         )
 
 

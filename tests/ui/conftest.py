@@ -7,6 +7,7 @@ The tests need Debian's chromium at /usr/bin/chromium. Without it they are skipp
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -98,6 +99,14 @@ def browser(browser_available: None) -> Iterator[object]:
         b.close()
 
 
+def offline_stub(route: object) -> None:
+    """This machine has no internet: answer the template's web fonts and icon CSS with empty files
+    (a visitor online gets the real ones); everything the app itself needs is served by panel."""
+    url = route.request.url
+    ctype = "text/css" if ("css" in url or "fonts.googleapis" in url) else "application/octet-stream"
+    route.fulfill(status=200, body="", headers={"Content-Type": ctype, "Access-Control-Allow-Origin": "*"})
+
+
 @pytest.fixture
 def page_factory(browser: object) -> Iterator[object]:
     """New pages that record console errors and page errors; asserts none happened at teardown."""
@@ -106,6 +115,7 @@ def page_factory(browser: object) -> Iterator[object]:
 
     def make(width: int = 1440, height: int = 1000):
         ctx = browser.new_context(viewport={"width": width, "height": height})
+        ctx.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), offline_stub)
         contexts.append(ctx)
         page = ctx.new_page()
         page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
