@@ -1,0 +1,422 @@
+"""Bring your own measurements and models: parse what users paste or upload (pure, no Panel).
+
+* :func:`parse_measurements` reads a CSV in the documented schema (:data:`CSV_COLUMNS`) or the text that
+  llama.cpp's ``llama-perplexity`` prints (the ``Final estimate: PPL = ...`` line of a plain run, or the
+  "Perplexity statistics", "KL divergence statistics" and "Token probability statistics" blocks of a
+  ``--kl-divergence`` run). It returns a polars frame in :data:`MEASUREMENT_SCHEMA`.
+* :func:`spec_from_hf_config` turns a Hugging Face ``config.json`` into a :class:`ModelSpec`.
+
+Bad input raises :class:`InputError` (a ``ValueError``) whose message names the line and what was
+expected; nothing else escapes. Every user string stays text: rendering escapes it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+
+import polars as pl
+
+from dashboard.gguf_mix import DEFAULT_TYPE
+from dashboard.memory import ModelSpec
+
+MAX_BYTES = 5_000_000
+MAX_ROWS = 100_000
+MAX_NAME_CHARS = 120
+
+MEASUREMENT_SCHEMA: dict[str, pl.DataType] = {
+    "model": pl.String(),
+    "quant": pl.String(),
+    "file_size_gib": pl.Float64(),
+    "perplexity": pl.Float64(),
+    "perplexity_err": pl.Float64(),
+    "delta_perplexity": pl.Float64(),
+    "mean_kld": pl.Float64(),
+    "rms_delta_p_pct": pl.Float64(),
+    "same_top_p_pct": pl.Float64(),
+    "generation_tokens_per_s": pl.Float64(),
+    "prompt_tokens_per_s": pl.Float64(),
+    "source": pl.String(),
+}
+
+# CSV columns: name -> (required, lower bound exclusive, upper bound inclusive, unit)
+CSV_COLUMNS: dict[str, tuple[bool, float, float, str]] = {
+    "model": (True, 0, 0, "text"),
+    "quant": (True, 0, 0, "llama-quantize type, e.g. Q4_K_M"),
+    "file_size_gib": (False, 0.0, 100_000.0, "GiB"),
+    "perplexity": (False, 1.0 - 1e-9, 1e6, "unitless, > 1"),
+    "perplexity_err": (False, -1e-12, 1e6, "unitless"),
+    "delta_perplexity": (False, -1e6, 1e6, "perplexity minus the F16 perplexity"),
+    "mean_kld": (False, -1e-3, 100.0, "nats"),
+    "rms_delta_p_pct": (False, -1e-12, 100.0, "percentage points"),
+    "same_top_p_pct": (False, -1e-12, 100.0, "%"),
+    "generation_tokens_per_s": (False, 0.0, 1e7, "tokens/s"),
+    "prompt_tokens_per_s": (False, 0.0, 1e7, "tokens/s"),
+}
+MEASURED = [c for c in CSV_COLUMNS if c not in ("model", "quant", "perplexity_err")]
+
+# llama.cpp's ftype names as printed by llama_ftype_name() -> llama-quantize names
+FTYPE_NAMES = {
+    "all F32": "F32",
+    "F16": "F16",
+    "BF16": "BF16",
+    "Q4_0": "Q4_0",
+    "Q4_1": "Q4_1",
+    "Q5_0": "Q5_0",
+    "Q5_1": "Q5_1",
+    "Q8_0": "Q8_0",
+    "Q1_0": "Q1_0",
+    "Q2_0": "Q2_0",
+    "MXFP4 MoE": "MXFP4_MOE",
+    "Q2_K - Medium": "Q2_K",
+    "Q2_K - Small": "Q2_K_S",
+    "Q3_K - Small": "Q3_K_S",
+    "Q3_K - Medium": "Q3_K_M",
+    "Q3_K - Large": "Q3_K_L",
+    "Q4_K - Small": "Q4_K_S",
+    "Q4_K - Medium": "Q4_K_M",
+    "Q5_K - Small": "Q5_K_S",
+    "Q5_K - Medium": "Q5_K_M",
+    "Q6_K": "Q6_K",
+    "TQ1_0 - 1.69 bpw ternary": "TQ1_0",
+    "TQ2_0 - 2.06 bpw ternary": "TQ2_0",
+    "IQ2_XXS - 2.0625 bpw": "IQ2_XXS",
+    "IQ2_XS - 2.3125 bpw": "IQ2_XS",
+    "IQ2_S - 2.5 bpw": "IQ2_S",
+    "IQ2_M - 2.7 bpw": "IQ2_M",
+    "IQ3_XS - 3.3 bpw": "IQ3_XS",
+    "IQ3_XXS - 3.0625 bpw": "IQ3_XXS",
+    "IQ1_S - 1.5625 bpw": "IQ1_S",
+    "IQ1_M - 1.75 bpw": "IQ1_M",
+    "IQ4_NL - 4.5 bpw": "IQ4_NL",
+    "IQ4_XS - 4.25 bpw": "IQ4_XS",
+    "IQ3_S - 3.4375 bpw": "IQ3_S",
+    "IQ3_S mix - 3.66 bpw": "IQ3_M",
+}
+NUMBER = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf|-inf)"
+
+
+class InputError(ValueError):
+    """User input that cannot be read; the message says where and what was expected."""
+
+
+def _text_of(data: str | bytes) -> str:
+    if isinstance(data, bytes):
+        if len(data) > MAX_BYTES:
+            raise InputError(f"the input is {len(data):,} bytes; the limit is {MAX_BYTES:,} bytes (5 MB)")
+        if b"\x00" in data:
+            raise InputError("the input looks binary (it contains NUL bytes); paste text or upload a .csv/.txt")
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"the input is not UTF-8 text (bad byte at offset {exc.start})") from None
+    if not isinstance(data, str):
+        raise InputError(f"expected text, got {type(data).__name__}")
+    if len(data.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise InputError(f"the input is larger than {MAX_BYTES:,} bytes (5 MB)")
+    if "\x00" in data:
+        raise InputError("the input looks binary (it contains NUL characters)")
+    if not data.strip():
+        raise InputError("the input is empty: paste a CSV or the output of llama-perplexity")
+    return data
+
+
+def _clean_name(value: str, what: str, line: int | None) -> str:
+    where = f"line {line}: " if line else ""
+    value = value.strip()
+    if not value:
+        raise InputError(f"{where}{what} is empty")
+    if len(value) > MAX_NAME_CHARS:
+        raise InputError(f"{where}{what} is longer than {MAX_NAME_CHARS} characters")
+    if any(ord(c) < 32 for c in value):
+        raise InputError(f"{where}{what} contains control characters")
+    return value
+
+
+def _quant(value: str, line: int | None) -> str:
+    q = _clean_name(value, "quant type", line).upper()
+    if q == "FP16":
+        q = "F16"
+    if q not in DEFAULT_TYPE:
+        where = f"line {line}: " if line else ""
+        raise InputError(
+            f"{where}unknown quant type {value.strip()[:40]!r}; expected one of llama-quantize's types "
+            "such as Q4_K_M, IQ4_XS, Q8_0, F16"
+        )
+    return q
+
+
+def _number(raw: str, column: str, line: int) -> float | None:
+    raw = raw.strip()
+    if raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(f"line {line}, column {column!r}: expected a number, got {raw[:40]!r}") from None
+    if not math.isfinite(value):
+        raise InputError(f"line {line}, column {column!r}: expected a finite number, got {raw[:40]!r}")
+    _, lo, hi, unit = CSV_COLUMNS[column]
+    if not lo < value <= hi:
+        raise InputError(
+            f"line {line}, column {column!r}: {value:g} is out of range for {unit} "
+            f"(expected more than {lo:g} and at most {hi:g})"
+        )
+    return value
+
+
+def _frame(rows: list[dict[str, object]]) -> pl.DataFrame:
+    full = [{c: r.get(c) for c in MEASUREMENT_SCHEMA} for r in rows]
+    df = pl.DataFrame(full, schema=MEASUREMENT_SCHEMA)
+    # ΔPPL for plain runs: perplexity minus the same model's F16 (or BF16) row, when the input has one.
+    base = (
+        df.filter(pl.col("quant").is_in(["F16", "BF16"]) & pl.col("perplexity").is_not_null())
+        .group_by("model")
+        .agg(pl.col("perplexity").first().alias("_base"))
+    )
+    df = df.join(base, on="model", how="left").with_columns(
+        pl.coalesce("delta_perplexity", pl.col("perplexity") - pl.col("_base")).alias("delta_perplexity")
+    )
+    return df.drop("_base").select(list(MEASUREMENT_SCHEMA))
+
+
+def _parse_csv(text: str) -> pl.DataFrame:
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except (StopIteration, csv.Error) as exc:
+        raise InputError(f"line 1: cannot read the CSV header ({exc})") from None
+    missing = [c for c, (required, *_rest) in CSV_COLUMNS.items() if required and c not in header]
+    if missing:
+        raise InputError(
+            f"line 1: the CSV needs the columns {', '.join(missing)} (found: {', '.join(h[:30] for h in header[:12])})"
+        )
+    unknown = [h for h in header if h not in CSV_COLUMNS and h not in ("notes", "source")]
+    if unknown:
+        raise InputError(
+            f"line 1: unknown column(s) {', '.join(u[:30] for u in unknown[:5])}; "
+            f"known columns: {', '.join(CSV_COLUMNS)}"
+        )
+    if len(set(header)) != len(header):
+        raise InputError("line 1: a column name is repeated")
+    rows = []
+    try:
+        for record in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in record):
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise InputError(f"line {line}: more than {MAX_ROWS:,} rows; the limit is {MAX_ROWS:,}")
+            if len(record) != len(header):
+                raise InputError(f"line {line}: expected {len(header)} fields, found {len(record)}")
+            cells = dict(zip(header, record, strict=True))
+            row: dict[str, object] = {
+                "model": _clean_name(cells["model"], "model", line),
+                "quant": _quant(cells["quant"], line),
+                "source": "user CSV" + (f": {cells['source'].strip()[:80]}" if cells.get("source", "").strip() else ""),
+            }
+            for col in CSV_COLUMNS:
+                if col in ("model", "quant") or col not in cells:
+                    continue
+                row[col] = _number(cells[col], col, line)
+            if all(row.get(c) is None for c in MEASURED):
+                raise InputError(f"line {line}: no measurement; give at least one of {', '.join(MEASURED)}")
+            rows.append(row)
+    except csv.Error as exc:
+        raise InputError(f"line {reader.line_num}: malformed CSV ({exc})") from None
+    if not rows:
+        raise InputError("the CSV has a header but no data rows")
+    return _frame(rows)
+
+
+def _find(pattern: str, text: str) -> re.Match[str] | None:
+    return re.search(pattern, text, re.MULTILINE)
+
+
+def _line_of(text: str, match: re.Match[str]) -> int:
+    return text.count("\n", 0, match.start()) + 1
+
+
+def _log_value(text: str, label: str, pattern: str, column: str) -> float | None:
+    m = _find(pattern, text)
+    if not m:
+        return None
+    line = _line_of(text, m)
+    return _number(m.group(1), column, line) if column in CSV_COLUMNS else float(m.group(1))
+
+
+def _parse_perplexity_log(text: str, model: str | None, quant: str | None) -> pl.DataFrame:
+    kld_block = "====== KL divergence statistics ======" in text or "====== Perplexity statistics ======" in text
+    final = _find(rf"^.*Final estimate: PPL = {NUMBER} \+/- {NUMBER}", text)
+    if not kld_block and not final:
+        raise InputError(
+            "no 'Final estimate: PPL = ...' line and no '====== ... statistics ======' block found; "
+            "paste the end of llama-perplexity's output (or a CSV with a header row)"
+        )
+    if kld_block and not (_find(r"^Mean PPL\(Q\)", text) or _find(r"^Mean\s+KLD:", text)):
+        raise InputError("found a statistics header but no 'Mean PPL(Q)' or 'Mean    KLD' line; the output "
+                         "looks truncated")
+    name_match = _find(r"general\.name\s+(?:str\s+)?=\s*(.+)$", text)
+    ftype_match = _find(r"file type\s+=\s*(.+?)\s*$", text)
+    size_match = _find(rf"file size\s+=\s*{NUMBER} (GiB|MiB)", text)
+    if not model:
+        if not name_match:
+            raise InputError("the text does not name the model (no 'general.name' line): enter the model name")
+        model = name_match.group(1)
+    model = _clean_name(model, "model", None)
+    if not quant:
+        if not ftype_match:
+            raise InputError("the text does not say the quant type (no 'file type' line): choose the quant type")
+        ftype = ftype_match.group(1).removeprefix("(guessed) ").strip()
+        if ftype not in FTYPE_NAMES:
+            raise InputError(
+                f"line {_line_of(text, ftype_match)}: unknown file type {ftype[:40]!r}: choose the quant type"
+            )
+        quant = FTYPE_NAMES[ftype]
+    row: dict[str, object] = {"model": model, "quant": _quant(quant, None), "source": "user llama-perplexity output"}
+    if size_match:
+        size = float(size_match.group(1)) / (1024 if size_match.group(2) == "MiB" else 1)
+        row["file_size_gib"] = _number(str(size), "file_size_gib", _line_of(text, size_match))
+    if kld_block:
+        row["perplexity"] = _log_value(text, "Mean PPL(Q)", rf"^Mean PPL\(Q\)\s+:\s*{NUMBER}", "perplexity")
+        err = _find(rf"^Mean PPL\(Q\)\s+:\s*{NUMBER}\s*±\s*{NUMBER}", text)
+        if err:
+            row["perplexity_err"] = _number(err.group(2), "perplexity_err", _line_of(text, err))
+        row["delta_perplexity"] = _log_value(
+            text, "", rf"^Mean PPL\(Q\)-PPL\(base\)\s+:\s*{NUMBER}", "delta_perplexity"
+        )
+        row["mean_kld"] = _log_value(text, "", rf"^Mean\s+KLD:\s*{NUMBER}", "mean_kld")
+        row["rms_delta_p_pct"] = _log_value(text, "", rf"^RMS Δp\s*:\s*{NUMBER}", "rms_delta_p_pct")
+        row["same_top_p_pct"] = _log_value(text, "", rf"^Same top p:\s*{NUMBER}", "same_top_p_pct")
+        if row["mean_kld"] is None and row["perplexity"] is None:
+            raise InputError(
+                "found a statistics header but no 'Mean PPL(Q)' or 'Mean    KLD' line; the output looks truncated"
+            )
+    elif final:
+        row["perplexity"] = _number(final.group(1), "perplexity", _line_of(text, final))
+        row["perplexity_err"] = _number(final.group(2), "perplexity_err", _line_of(text, final))
+    return _frame([row])
+
+
+def parse_measurements(data: str | bytes, *, model: str | None = None, quant: str | None = None) -> pl.DataFrame:
+    """Parse pasted or uploaded measurements into :data:`MEASUREMENT_SCHEMA` rows.
+
+    Parameters
+    ----------
+    data
+        A CSV with a header row (columns :data:`CSV_COLUMNS`) or the output of ``llama-perplexity``.
+    model, quant
+        Names for llama-perplexity output that does not contain them (used only for that format).
+
+    Raises
+    ------
+    InputError
+        For anything that cannot be read, naming the line and what was expected.
+    """
+    try:
+        text = _text_of(data)
+        first = text.lstrip().splitlines()[0] if text.strip() else ""
+        if "," in first and re.search(r"\bmodel\b", first, re.IGNORECASE):
+            return _parse_csv(text)
+        return _parse_perplexity_log(text, model, quant)
+    except InputError:
+        raise
+    except Exception as exc:  # a parser bug must still reach the user as a readable message
+        raise InputError(f"could not read the input ({type(exc).__name__}: {str(exc)[:200]})") from exc
+
+
+# --- Hugging Face config.json -> ModelSpec --------------------------------------------------------------
+
+
+def _int_field(config: dict, key: str, required: bool = True) -> int | None:
+    if key not in config or config[key] is None:
+        if required:
+            raise InputError(f"config.json: missing field {key!r}")
+        return None
+    value = config[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or value <= 0:
+        raise InputError(f"config.json: {key!r} must be a positive whole number, got {str(value)[:40]!r}")
+    return int(value)
+
+
+def spec_from_hf_config(data: str | bytes, name: str | None = None) -> ModelSpec:
+    """A :class:`ModelSpec` from a Hugging Face ``config.json`` (dense or Mixtral-style MoE).
+
+    Reads num_hidden_layers, hidden_size, num_attention_heads, num_key_value_heads, head_dim (or
+    hidden_size / heads), intermediate_size, vocab_size, max_position_embeddings, tie_word_embeddings,
+    sliding_window and num_local_experts; the parameter count is counted from the architecture.
+    """
+    try:
+        text = _text_of(data)
+        try:
+            config = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"config.json: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+            ) from None
+        if not isinstance(config, dict):
+            raise InputError("config.json: expected a JSON object at the top level")
+        if isinstance(config.get("text_config"), dict):  # multimodal configs nest the language model
+            config = {**config, **config["text_config"]}
+        layers = _int_field(config, "num_hidden_layers")
+        hidden = _int_field(config, "hidden_size")
+        heads = _int_field(config, "num_attention_heads")
+        kv_heads = _int_field(config, "num_key_value_heads", required=False) or heads
+        head_dim = _int_field(config, "head_dim", required=False)
+        if head_dim is None:
+            if hidden % heads:
+                raise InputError(
+                    f"config.json: hidden_size {hidden} is not divisible by num_attention_heads {heads}; give head_dim"
+                )
+            head_dim = hidden // heads
+        if heads % kv_heads:
+            raise InputError(
+                f"config.json: num_attention_heads {heads} is not a multiple of num_key_value_heads {kv_heads}"
+            )
+        ffn = _int_field(config, "intermediate_size")
+        vocab = _int_field(config, "vocab_size")
+        context = _int_field(config, "max_position_embeddings", required=False) or 4096
+        experts = _int_field(config, "num_local_experts", required=False) or 1
+        used = _int_field(config, "num_experts_per_tok", required=False) or 1
+        window = config.get("sliding_window")
+        tied = config.get("tie_word_embeddings", False)
+        if not isinstance(tied, bool):
+            raise InputError("config.json: tie_word_embeddings must be true or false")
+        label = _clean_name(
+            name or str(config.get("_name_or_path") or config.get("model_type") or "custom model"), "model name", None
+        )
+        notes = (
+            f"sliding_window {window} in config.json (llama.cpp applies it only for some architectures)"
+            if window
+            else ""
+        )
+        fields = dict(
+            name=label,
+            n_layers=layers,
+            n_heads=heads,
+            n_kv_heads=kv_heads,
+            head_dim=head_dim,
+            hidden_size=hidden,
+            vocab_size=vocab,
+            max_context=context,
+            ffn_hidden_size=ffn,
+            tied_embeddings=tied,
+            attention_bias=bool(config.get("attention_bias", False)),
+            n_experts=experts,
+            n_experts_used=used,
+            expert_ffn_hidden_size=ffn if experts > 1 else None,
+            notes=notes,
+            source="user config.json",
+        )
+        from dashboard.memory import tensors
+
+        provisional = ModelSpec(params=1.0, **fields)
+        counted = float(sum(t.n_elements for t in tensors(provisional)))
+        return ModelSpec(params=counted, **fields)
+    except InputError:
+        raise
+    except ValueError as exc:
+        raise InputError(f"config.json: {exc}") from None
