@@ -21,6 +21,7 @@ from dashboard.views.quality import QualityBars, QualityScatter
 from dashboard.views.spectrum import ColourAnalogy, SpectrumHeatmap
 from dashboard.views.summary import RecommendationSummary, SourcesPanel
 from dashboard.views.tree import DecisionTree
+from dashboard.views.user_data import UserDataPanel
 
 TITLE = "GGUF quantisation: quality, memory, fit"
 # Phones: stack the sidebar above the charts and let the title shrink instead of pushing the header wide.
@@ -72,7 +73,7 @@ def sidebar(constraints: UserConstraints, explorer: Explorer) -> list[pn.viewabl
         visible=constraints.model == CUSTOM_MODEL,
     )
     constraints.param.watch(lambda e: setattr(custom_card, "visible", e.new == CUSTOM_MODEL), "model")
-    clear = pn.widgets.Button(name="Clear selection", button_type="default", icon="x")
+    clear = pn.widgets.Button(label="Clear selection", color="default", icon="x")
     clear.on_click(lambda _: explorer.clear_selection())
     selected = pn.pane.Markdown(
         pn.bind(
@@ -92,15 +93,23 @@ def sidebar(constraints: UserConstraints, explorer: Explorer) -> list[pn.viewabl
 
     p = constraints.param
     widgets = pn.Column(
-        pn.widgets.Select.from_param(p.model, name="Model", description=p.model.doc),
-        pn.widgets.FloatInput.from_param(p.vram_gb, name="GPU memory (GB)", step=1.0, description=p.vram_gb.doc),
-        pn.widgets.IntInput.from_param(p.context, name="Context (tokens)", step=1024, description=p.context.doc),
-        labelled("KV-cache type", pn.widgets.RadioButtonGroup.from_param(p.kv_cache, name="")),
-        labelled("Backend", pn.widgets.RadioButtonGroup.from_param(p.backend, name="")),
-        labelled("Priority", pn.widgets.RadioButtonGroup.from_param(p.priority, name="")),
+        pn.widgets.Select.from_param(p.model, label="Model", description=p.model.doc),
+        pn.widgets.FloatInput.from_param(p.vram_gb, label="GPU memory (GB)", step=1.0, description=p.vram_gb.doc),
+        pn.widgets.IntInput.from_param(p.context, label="Context (tokens)", step=1024, description=p.context.doc),
+        labelled("KV-cache type", pn.widgets.RadioButtonGroup.from_param(p.kv_cache, label="")),
+        labelled("Backend", pn.widgets.RadioButtonGroup.from_param(p.backend, label="")),
+        labelled("Priority", pn.widgets.RadioButtonGroup.from_param(p.priority, label="")),
         sizing_mode="stretch_width",
     )
-    return [widgets, custom_card, pn.layout.Divider(), selected, clear]
+    return [
+        widgets,
+        custom_card,
+        pn.layout.Divider(),
+        selected,
+        clear,
+        pn.layout.Divider(),
+        UserDataPanel(explorer=explorer),
+    ]
 
 
 def pair(*views: pn.viewable.Viewable) -> pn.FlexBox:

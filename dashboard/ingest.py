@@ -257,8 +257,9 @@ def _parse_perplexity_log(text: str, model: str | None, quant: str | None) -> pl
             "paste the end of llama-perplexity's output (or a CSV with a header row)"
         )
     if kld_block and not (_find(r"^Mean PPL\(Q\)", text) or _find(r"^Mean\s+KLD:", text)):
-        raise InputError("found a statistics header but no 'Mean PPL(Q)' or 'Mean    KLD' line; the output "
-                         "looks truncated")
+        raise InputError(
+            "found a statistics header but no 'Mean PPL(Q)' or 'Mean    KLD' line; the output looks truncated"
+        )
     name_match = _find(r"general\.name\s+(?:str\s+)?=\s*(.+)$", text)
     ftype_match = _find(r"file type\s+=\s*(.+?)\s*$", text)
     size_match = _find(rf"file size\s+=\s*{NUMBER} (GiB|MiB)", text)

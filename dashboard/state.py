@@ -15,6 +15,7 @@ import param
 import polars as pl
 
 from dashboard import recommend as rec
+from dashboard.ingest import MEASUREMENT_SCHEMA
 from dashboard.memory import KV_CACHE_TYPES, ModelSpec, catalog, estimate
 from dashboard.quants import BACKENDS, quant_summary
 from dashboard.recommend import PRIORITIES
@@ -22,6 +23,7 @@ from dashboard.recommend import Constraints as ConstraintValues
 
 DEFAULT_MODEL = "Llama-3.1-8B"
 CUSTOM_MODEL = "Custom"
+CONFIG_MODEL = "From config.json"
 URL_PARAMETERS: tuple[str, ...] = ("model", "vram_gb", "context", "kv_cache", "backend", "priority")
 VRAM_BOUNDS_GB = (1.0, 1024.0)
 CONTEXT_BOUNDS_TOKENS = (256, 1_048_576)
@@ -65,6 +67,9 @@ class UserConstraints(param.Parameterized):
 
     model = param.Selector(default=DEFAULT_MODEL, objects=[DEFAULT_MODEL], doc="Catalog model, or Custom.")
     custom = param.ClassSelector(class_=CustomModel, doc="Architecture used when model is Custom.")
+    config_spec = param.ClassSelector(
+        class_=ModelSpec, allow_None=True, doc="Architecture read from a pasted config.json (model 'From config.json')."
+    )
     vram_gb = param.Number(default=24.0, bounds=VRAM_BOUNDS_GB, step=1.0, doc="GPU memory (or RAM), decimal GB.")
     context = param.Integer(default=8192, bounds=CONTEXT_BOUNDS_TOKENS, step=256, doc="Context length, tokens.")
     kv_cache = param.Selector(default="f16", objects=list(KV_CACHE_TYPES), doc="KV-cache type (-ctk/-ctv).")
@@ -74,10 +79,14 @@ class UserConstraints(param.Parameterized):
     def __init__(self, **params: object) -> None:
         params.setdefault("custom", CustomModel())
         super().__init__(**params)
-        self.param.model.objects = [*catalog(), CUSTOM_MODEL]
+        self.param.model.objects = [*catalog(), CUSTOM_MODEL, CONFIG_MODEL]
 
     def model_spec(self) -> ModelSpec:
         """The chosen model's architecture."""
+        if self.model == CONFIG_MODEL:
+            if self.config_spec is None:
+                raise ValueError("Paste a config.json first (Custom model architecture card).")
+            return self.config_spec
         return self.custom.spec() if self.model == CUSTOM_MODEL else catalog()[self.model]
 
     def values(self) -> ConstraintValues:
@@ -139,6 +148,9 @@ class Explorer(param.Parameterized):
     memory_breakdown = param.ClassSelector(
         class_=pl.DataFrame, doc="Weights / KV / overhead (GiB) of the recommendation and its neighbours."
     )
+    user_measurements = param.ClassSelector(
+        class_=pl.DataFrame, doc="Measurements the user added (dashboard.ingest schema); never mixed into quants."
+    )
     selected_quants = param.List(default=[], item_type=str, doc="Quant types selected in any chart.")
     error = param.String(default="", doc="Message shown when the constraints cannot be evaluated.")
     n_recomputes = param.Integer(default=0, doc="How many times the derived frames were recomputed (for tests).")
@@ -162,6 +174,7 @@ class Explorer(param.Parameterized):
     def __init__(self, **params: object) -> None:
         params.setdefault("constraints", UserConstraints())
         params.setdefault("quants", quant_summary())
+        params.setdefault("user_measurements", pl.DataFrame(schema=MEASUREMENT_SCHEMA))
         super().__init__(**params)
 
     @param.depends(
@@ -213,6 +226,44 @@ class Explorer(param.Parameterized):
                 {"quant": q, "part": "compute + output buffers", "gib": e.overhead_gib},
             ]
         return pl.DataFrame(rows)
+
+    def add_measurements(self, rows: pl.DataFrame) -> None:
+        """Append parsed user rows (already validated by dashboard.ingest); the built-in data is untouched."""
+        if rows.schema != MEASUREMENT_SCHEMA:
+            raise ValueError("user rows must come from dashboard.ingest.parse_measurements")
+        self.user_measurements = pl.concat([self.user_measurements, rows]).unique(maintain_order=True)
+
+    def remove_user_data(self) -> None:
+        """Take every user row out again."""
+        self.user_measurements = self.user_measurements.clear()
+
+    def dataset_csv(self) -> str:
+        """The built-in per-quant table plus the user's rows, as CSV text (for download)."""
+        builtin = self.quants.select(
+            pl.lit("built-in").alias("origin"),
+            pl.lit("Llama-3-8B / Llama-3.1-8B").alias("model"),
+            "quant",
+            pl.col("file_size_gib_llama31_8b").alias("file_size_gib"),
+            pl.coalesce("perplexity_imatrix", "perplexity_plain").alias("perplexity"),
+            "delta_perplexity",
+            "mean_kld",
+            "generation_tokens_per_s",
+            "prompt_tokens_per_s",
+            pl.col("quality_basis").alias("source"),
+        )
+        user = self.user_measurements.select(
+            pl.lit("yours").alias("origin"),
+            "model",
+            "quant",
+            "file_size_gib",
+            "perplexity",
+            "delta_perplexity",
+            "mean_kld",
+            "generation_tokens_per_s",
+            "prompt_tokens_per_s",
+            "source",
+        )
+        return pl.concat([builtin, user], how="vertical_relaxed").write_csv()
 
     def select(self, quants: list[str]) -> None:
         """Replace the selection (unknown names are dropped)."""

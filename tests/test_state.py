@@ -18,8 +18,9 @@ def all_parameters_documented(obj: param.Parameterized) -> list[str]:
 def test_every_parameter_has_a_doc() -> None:
     from dashboard.state import CustomModel
     from dashboard.views.quality import QualityScatter
+    from dashboard.views.user_data import UserDataPanel
 
-    for cls in (UserConstraints, Explorer, CustomModel, QualityScatter):
+    for cls in (UserConstraints, Explorer, CustomModel, QualityScatter, UserDataPanel):
         assert all_parameters_documented(cls) == [], cls
 
 

@@ -18,10 +18,36 @@ QUANT_COLOURS = dict(
 )
 
 
-def efficiency_frame(selected: list[str]) -> pl.DataFrame:
-    """The efficiency table with a model label and the selection emphasis."""
+def user_efficiency(user: pl.DataFrame) -> pl.DataFrame:
+    """Efficiency rows for the user's models that have an F16 (or BF16) row with size and perplexity."""
+    rows = user.filter(pl.col("file_size_gib").is_not_null() & pl.col("perplexity").is_not_null())
+    base = (
+        rows.filter(pl.col("quant").is_in(["F16", "BF16"]))
+        .group_by("model")
+        .agg(pl.col("perplexity").first().alias("f16_perplexity"), pl.col("file_size_gib").first().alias("f16_gib"))
+    )
+    out = rows.filter(~pl.col("quant").is_in(["F16", "BF16"])).join(base, on="model", how="inner")
+    out = out.with_columns(
+        (100 * (pl.col("perplexity") / pl.col("f16_perplexity") - 1)).alias("perplexity_added_pct"),
+        ((pl.col("f16_gib") - pl.col("file_size_gib")) * 2**30 / 1e9).alias("gb_saved"),
+        (pl.col("f16_gib") * 2**30 / 1e9).alias("f16_size_gb"),
+        pl.lit("yours").alias("table"),
+        pl.format("{} (yours)", pl.col("model")).alias("model"),
+    ).filter(pl.col("gb_saved") > 0)
+    return out.with_columns((pl.col("perplexity_added_pct") / pl.col("gb_saved")).alias("pct_per_gb_saved")).select(
+        "table", "model", "quant", "f16_size_gb", "perplexity_added_pct", "gb_saved", "pct_per_gb_saved"
+    )
+
+
+def efficiency_frame(selected: list[str], user: pl.DataFrame | None = None) -> pl.DataFrame:
+    """The efficiency table (plus the user's rows) with a model label and the selection emphasis."""
     short = {"LLaMA-v1-7B": "L1 7B", "Llama-3-8B": "L3 8B", "LLaMA-v1-13B": "L1 13B", "Llama-2-70B": "L2 70B"}
-    df = efficiency().with_columns(pl.col("model").replace(short).alias("model_label"))
+    df = efficiency().select(
+        "table", "model", "quant", "f16_size_gb", "perplexity_added_pct", "gb_saved", "pct_per_gb_saved"
+    )
+    if user is not None and user.height:
+        df = pl.concat([df, user_efficiency(user)])
+    df = df.with_columns(pl.col("model").replace(short).alias("model_label"))
     emphasis = (
         pl.lit(1.0) if not selected else pl.when(pl.col("quant").is_in(selected)).then(1.0).otherwise(DIMMED_ALPHA)
     )
@@ -33,9 +59,15 @@ class EfficiencyCharts(pn.viewable.Viewer):
 
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
 
-    def _points(self, options: pl.DataFrame | None = None, selected_quants: list[str] | None = None) -> hv.Scatter:
-        df = to_pandas(efficiency_frame(selected_quants or []).filter(pl.col("quant").is_in(LINE_QUANTS)))
-        df["colour"] = df["quant"].map(QUANT_COLOURS)
+    def _points(
+        self,
+        options: pl.DataFrame | None = None,
+        selected_quants: list[str] | None = None,
+        user_measurements: pl.DataFrame | None = None,
+    ) -> hv.Scatter:
+        frame = efficiency_frame(selected_quants or [], self.explorer.user_measurements)
+        df = to_pandas(frame.filter(pl.col("quant").is_in(LINE_QUANTS) | (pl.col("table") == "yours")))
+        df["colour"] = df["quant"].map(QUANT_COLOURS).fillna("#D55E00")
         return hv.Scatter(
             df,
             kdims=[hv.Dimension("f16_size_gb", label="Model size (F16 file, GB)")],
@@ -87,8 +119,15 @@ class EfficiencyCharts(pn.viewable.Viewer):
             )
         return hv.Overlay(curves)
 
-    def _bars(self, options: pl.DataFrame | None = None, selected_quants: list[str] | None = None) -> hv.Bars:
-        frame = efficiency_frame(selected_quants or []).filter(pl.col("quant").is_in(LINE_QUANTS))
+    def _bars(
+        self,
+        options: pl.DataFrame | None = None,
+        selected_quants: list[str] | None = None,
+        user_measurements: pl.DataFrame | None = None,
+    ) -> hv.Bars:
+        frame = efficiency_frame(selected_quants or [], self.explorer.user_measurements).filter(
+            pl.col("quant").is_in(LINE_QUANTS) | (pl.col("table") == "yours")
+        )
         # grouped bars are drawn group by group (model); keep the data in that order so that a selected
         # bar's index maps back to its row
         df = to_pandas(frame.sort("f16_size_gb", "quant"))
@@ -116,14 +155,14 @@ class EfficiencyCharts(pn.viewable.Viewer):
         )
 
     def __panel__(self) -> pn.viewable.Viewable:
-        points = linked_dmap(self.explorer, self._points, ["options"])
+        points = linked_dmap(self.explorer, self._points, ["options", "user_measurements"])
         lines = hv.DynamicMap(self._lines, streams=[hv.streams.Params(self.explorer, ["selected_quants"])])
         line_chart = (lines * points).opts(
             hv.opts.Overlay(
                 responsive=True, height=360, legend_position="right", title="Cost per GB saved falls as models grow"
             )
         )
-        bars = linked_dmap(self.explorer, self._bars, ["options"])
+        bars = linked_dmap(self.explorer, self._bars, ["options", "user_measurements"])
         return pn.Column(
             pn.pane.Markdown(
                 "### Efficiency across model sizes\nPerplexity added (% of the model's own F16 perplexity) for "

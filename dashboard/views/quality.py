@@ -43,11 +43,26 @@ class QualityScatter(pn.viewable.Viewer):
 
     def _points(self, options: pl.DataFrame, selected_quants: list[str], metric: str) -> hv.Scatter:
         df = to_pandas(quality_points(self.explorer))
+        df["origin"] = "built-in"
+        user = self.explorer.user_measurements.filter(pl.col("file_size_gib").is_not_null())
+        if user.height:
+            mine = to_pandas(user)
+            mine = mine.assign(
+                weights_gib=mine["file_size_gib"],
+                family="user",
+                quality_band="yours",
+                origin="yours",
+                file_bits_per_weight=float("nan"),
+                legacy_note="yours: " + mine["model"],
+                quality_source=mine["source"],
+            )
+            df = pd.concat([df, mine[[c for c in mine.columns if c in df.columns]]], ignore_index=True)
         y = METRICS[metric]
         df = df[df[y] > 0].copy()
         df["emphasis"] = emphasis(df["quant"], selected_quants).to_numpy()
         df["colour"] = df["family"].map(FAMILY_COLOURS).fillna("#555555")
         df["size"] = np.where(df["quant"].isin(selected_quants), 14, 9)
+        df["marker"] = np.where(df["origin"] == "yours", "diamond", "circle")
         model = self.explorer.recommendation.constraints.model
         name = model if isinstance(model, str) else model.name
         return hv.Scatter(
@@ -66,11 +81,14 @@ class QualityScatter(pn.viewable.Viewer):
                 "emphasis",
                 "colour",
                 "size",
+                "marker",
+                "origin",
             ],
         ).opts(
             color="colour",
             alpha="emphasis",
             size="size",
+            marker="marker",
             line_color="black",
             logy=True,
             nonselection_alpha=1.0,
@@ -99,13 +117,17 @@ class QualityScatter(pn.viewable.Viewer):
         ).redim.label(**labels).opts(color="#F0E442", alpha=0.18)
 
     def _make(
-        self, options: pl.DataFrame | None = None, selected_quants: list[str] | None = None, metric: str = ""
+        self,
+        options: pl.DataFrame | None = None,
+        selected_quants: list[str] | None = None,
+        metric: str = "",
+        user_measurements: pl.DataFrame | None = None,
     ) -> hv.Scatter:
         return self._points(self.explorer.options, selected_quants or [], metric or self.metric)
 
     def __panel__(self) -> pn.viewable.Viewable:
         metric_stream = hv.streams.Params(self, ["metric"])
-        points = linked_dmap(self.explorer, self._make, ["options"], extra=[metric_stream])
+        points = linked_dmap(self.explorer, self._make, ["options", "user_measurements"], extra=[metric_stream])
         bands = hv.DynamicMap(self._bands, streams=[metric_stream])
         chart = (bands * points).opts(
             hv.opts.Overlay(responsive=True, height=420, title="Quality vs file size", show_legend=False),
@@ -118,7 +140,7 @@ class QualityScatter(pn.viewable.Viewer):
                 "box to select quant types; the selection is highlighted in every chart.",
                 margin=(0, 10),
             ),
-            pn.widgets.RadioButtonGroup.from_param(self.param.metric, button_type="light", margin=(0, 10)),
+            pn.widgets.RadioButtonGroup.from_param(self.param.metric, color="light", margin=(0, 10)),
             hv_pane(chart, sizing_mode="stretch_width", height=420, name="quality-scatter"),
             sizing_mode="stretch_width",
         )

@@ -107,6 +107,44 @@ def spectrum_frame(explorer: Explorer, selected: list[str]) -> pd.DataFrame:
         cells.append(
             {**base, "column": "Notes", "score": math.nan, "label": ", ".join(notes) or "", "detail": r["description"]}
         )
+    klds = np.log10([r["mean_kld"] for r in rows if r["mean_kld"] is not None])
+    for u in explorer.user_measurements.to_dicts():
+        name = u["model"] if len(u["model"]) <= 24 else u["model"][:23] + "…"
+        base = {"quant": u["quant"], "row": f"{u['quant']} · {name} (yours)", "family": "user"}
+        size, kld, tg = u["file_size_gib"], u["mean_kld"], u["generation_tokens_per_s"]
+        kld_score = (
+            math.nan
+            if kld is None or kld <= 0
+            else float(np.clip(1 - (np.log10(kld) - klds.min()) / np.ptp(klds), 0, 1))
+        )
+        cells += [
+            {
+                **base,
+                "column": "Size",
+                "score": math.nan,
+                "label": "—" if size is None else f"{size:.2f} GiB",
+                "detail": "your file size",
+            },
+            {
+                **base,
+                "column": "Quality",
+                "score": kld_score,
+                "label": "—" if kld is None else f"{kld:.3f}",
+                "detail": f"your mean KLD ({u['source']})",
+            },
+            {
+                **base,
+                "column": "Speed (L3.1-8B)",
+                "score": math.nan,
+                "label": "—" if tg is None else f"{tg:.0f} t/s",
+                "detail": "your generation speed",
+            },
+            *(
+                {**base, "column": f"Speed {b}", "score": math.nan, "label": "—", "detail": "your data"}
+                for b in BACKENDS
+            ),
+            {**base, "column": "Notes", "score": math.nan, "label": "your data", "detail": u["source"]},
+        ]
     df = pd.DataFrame(cells)
     df["emphasis"] = 1.0 if not selected else np.where(df["quant"].isin(selected), 1.0, DIMMED_ALPHA)
     df["score"] = df["score"].astype(float)
@@ -119,7 +157,12 @@ class SpectrumHeatmap(pn.viewable.Viewer):
 
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
 
-    def _make(self, options: pl.DataFrame | None = None, selected_quants: list[str] | None = None) -> hv.HeatMap:
+    def _make(
+        self,
+        options: pl.DataFrame | None = None,
+        selected_quants: list[str] | None = None,
+        user_measurements: pl.DataFrame | None = None,
+    ) -> hv.HeatMap:
         df = spectrum_frame(self.explorer, selected_quants or [])
         rows = list(dict.fromkeys(df["row"]))
         heat = hv.HeatMap(
@@ -154,13 +197,15 @@ class SpectrumHeatmap(pn.viewable.Viewer):
             line_width=1,
         )
 
-    def _labels(self, options: pl.DataFrame | None = None) -> hv.Labels:
+    def _labels(self, options: pl.DataFrame | None = None, user_measurements: pl.DataFrame | None = None) -> hv.Labels:
         df = spectrum_frame(self.explorer, [])
         return hv.Labels(df, kdims=["column", "row"], vdims=["label"]).opts(text_font_size="8pt", text_color="#222222")
 
     def __panel__(self) -> pn.viewable.Viewable:
-        heat = linked_dmap(self.explorer, self._make, ["options"])
-        labels = hv.DynamicMap(self._labels, streams=[hv.streams.Params(self.explorer, ["options"])])
+        heat = linked_dmap(self.explorer, self._make, ["options", "user_measurements"])
+        labels = hv.DynamicMap(
+            self._labels, streams=[hv.streams.Params(self.explorer, ["options", "user_measurements"])]
+        )
         return pn.Column(
             pn.pane.Markdown(
                 "### Quantisation spectrum\nEvery quant type (rows, most bits first) scored per column: darker "

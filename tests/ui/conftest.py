@@ -130,7 +130,15 @@ def page_factory(browser: object) -> Iterator[object]:
 
 
 def screenshot(page: object, name: str) -> Path:
+    """Save the whole dashboard: the template scrolls inside #main, so grow the viewport to its height first."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
+    width = page.viewport_size["width"]
+    height = page.evaluate(
+        "() => Math.max(document.body.scrollHeight, ...['main', 'content'].map("
+        "id => (document.getElementById(id) || {scrollHeight: 0}).scrollHeight)) + 80"
+    )
+    page.set_viewport_size({"width": width, "height": min(int(height), 16000)})
+    page.wait_for_timeout(2500)  # charts re-layout to the new size
     page.screenshot(path=str(path), full_page=True)
     return path

@@ -1,0 +1,58 @@
+"""Bring-your-own-data in the browser: paste, see it in the charts, remove it; hostile names stay text."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.ui.test_dashboard import open_app, sources
+
+pytestmark = pytest.mark.ui
+
+CSV = "model,quant,file_size_gib,perplexity,mean_kld\nMine,F16,13.5,5.9,\nMine,Q4_K_M,4.1,6.02,0.03\n"
+XSS = "<img src=x onerror=alert(1)>"
+JS_IMG_X = """() => {
+  let found = 0;
+  const walk = (root) => { for (const el of root.querySelectorAll('*')) {
+    if (el.tagName === 'IMG' && el.getAttribute('src') === 'x') found += 1;
+    if (el.shadowRoot) walk(el.shadowRoot); } };
+  walk(document);
+  return found;
+}"""
+
+
+def add(page, text: str) -> None:
+    page.get_by_role("textbox", name="Paste measurements").fill(text)
+    page.get_by_role("button", name="Add to charts").click()
+
+
+def test_paste_shows_user_series_and_remove_takes_it_out(page_factory, served_app: str) -> None:
+    page = open_app(page_factory, served_app)
+    page.get_by_text("Your measurements and models").first.click()
+    add(page, CSV)
+    page.get_by_text("Added 2 row(s) for Mine").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(2000)
+    assert "yours" in sources(page, "quality_source")[0]["origin"]
+    assert any("(yours)" in r for r in sources(page, "detail")[0]["row"])
+    assert any("(yours)" in m for s in sources(page, "gb_saved") for m in s.get("model", []))
+    page.get_by_role("button", name="Remove my data").click()
+    page.get_by_text("Removed 2 row(s)").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(2000)
+    assert "yours" not in sources(page, "quality_source")[0]["origin"]
+    # a bad paste reports the line and changes nothing
+    add(page, "model,quant,perplexity\nMine,Q4_K_M,oops\n")
+    page.get_by_text("line 2, column 'perplexity'").first.wait_for(timeout=30_000)
+    assert "yours" not in sources(page, "quality_source")[0]["origin"]
+
+
+def test_script_in_a_model_name_is_shown_as_text(page_factory, served_app: str) -> None:
+    dialogs: list[str] = []
+    page = open_app(page_factory, served_app)
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.get_by_text("Your measurements and models").first.click()
+    add(page, f"model,quant,file_size_gib,perplexity,mean_kld\n{XSS},Q4_K_M,4.2,6.3,0.04\n")
+    page.get_by_text(f"Added 1 row(s) for {XSS}").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(2500)
+    assert not dialogs
+    assert page.evaluate(JS_IMG_X) == 0
+    rows = sources(page, "detail")[0]["row"]
+    assert any(XSS[:20] in r for r in rows)
