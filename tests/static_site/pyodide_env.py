@@ -1,0 +1,324 @@
+"""What the static site asks Pyodide to install, resolved offline the way micropip does it.
+
+The worker (``site/index.js``) calls ``loadPackage("micropip")`` and then ``micropip.install([...])`` with
+Bokeh's and Panel's wheel URLs and the project wheel packed in ``index.resources.zip``. micropip takes a package
+from Pyodide's ``pyodide-lock.json`` when the lock's version satisfies the requirement, otherwise the newest
+pure-Python wheel on PyPI; it follows the lock's ``depends`` and the wheels' ``Requires-Dist`` (markers evaluated
+for Emscripten / CPython 3.14). :func:`resolve` does the same from the npm ``pyodide`` package's lock file and
+wheels downloaded from PyPI into a cache folder, so the tests can check that everything resolves, build a clean
+CPython environment holding exactly that set, and serve the same wheels to the browser.
+
+Downloads (npm ``pyodide@314.0.7``, PyPI wheels) are cached under ``.cache/site-test/`` (gitignored).
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from email.parser import Parser
+from pathlib import Path
+from urllib.parse import urlparse
+
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name, parse_wheel_filename
+from packaging.version import Version
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CACHE = REPO_ROOT / ".cache" / "site-test"
+PYODIDE_VERSION = "314.0.7"
+NPM_PREFIX = CACHE / "npm"
+PYODIDE_DIR = NPM_PREFIX / "node_modules" / "pyodide"
+WHEELHOUSE = CACHE / "wheelhouse"
+
+# Marker environment of Pyodide 314.0.7 (Python 3.14.2 compiled to wasm32-emscripten).
+PYODIDE_MARKERS = {
+    "sys_platform": "emscripten",
+    "platform_system": "Emscripten",
+    "os_name": "posix",
+    "platform_machine": "wasm32",
+    "platform_release": "5.0.3",
+    "platform_version": "",
+    "implementation_name": "cpython",
+    "implementation_version": "3.14.2",
+    "platform_python_implementation": "CPython",
+    "python_version": "3.14",
+    "python_full_version": "3.14.2",
+}
+# Pyodide's installer (loaded by the worker before anything else): the page's code never imports it, and its
+# PyPI releases need Python >= 3.13, so the clean CPython environment goes without it.
+INSTALLER_ONLY = {"micropip"}
+PURE_TAG = re.compile(r"-py[23](?:\.py3)?-none-any\.whl$")
+
+
+def ensure_pyodide() -> Path:
+    """The npm ``pyodide`` package (core runtime + ``pyodide-lock.json``, no package wheels); installs it once."""
+    lock = PYODIDE_DIR / "pyodide-lock.json"
+    if not lock.is_file():
+        npm = shutil.which("npm")
+        if npm is None:
+            raise FileNotFoundError(
+                f"{lock} is missing and npm is not installed (`npm install pyodide@{PYODIDE_VERSION}`)"
+            )
+        NPM_PREFIX.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                npm,
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--no-save",
+                "--prefix",
+                str(NPM_PREFIX),
+                f"pyodide@{PYODIDE_VERSION}",
+            ],
+            check=True,
+            capture_output=True,
+        )
+    version = json.loads((PYODIDE_DIR / "package.json").read_text())["version"]
+    if version != PYODIDE_VERSION:
+        raise RuntimeError(f"{PYODIDE_DIR} holds pyodide {version}, not {PYODIDE_VERSION}")
+    return PYODIDE_DIR
+
+
+def load_lock() -> dict[str, dict]:
+    """``pyodide-lock.json`` packages keyed by canonical name."""
+    packages = json.loads((ensure_pyodide() / "pyodide-lock.json").read_text())["packages"]
+    return {canonicalize_name(entry["name"]): entry for entry in packages.values()}
+
+
+def wheel_metadata(whl: Path | bytes) -> tuple[str, str, list[str]]:
+    """Name, version and Requires-Dist of a wheel (a file or its bytes)."""
+    with zipfile.ZipFile(io.BytesIO(whl) if isinstance(whl, bytes) else whl) as zf:
+        meta = next(n for n in zf.namelist() if n.endswith(".dist-info/METADATA") and n.count("/") == 1)
+        msg = Parser().parsestr(zf.read(meta).decode("utf-8"))
+    return msg["Name"], msg["Version"], msg.get_all("Requires-Dist") or []
+
+
+@dataclass
+class Wheelhouse:
+    """Pure-Python wheels from PyPI, as micropip would pick them (``pip download`` for Python 3.14, any platform)."""
+
+    folder: Path = WHEELHOUSE
+
+    def wheels(self, name: str) -> list[tuple[Version, Path]]:
+        found = []
+        for path in self.folder.glob("*.whl"):
+            wname, version, _, _ = parse_wheel_filename(path.name)
+            if wname == canonicalize_name(name) and PURE_TAG.search(path.name):
+                found.append((version, path))
+        return sorted(found)
+
+    def find(self, name: str, specifier: str = "") -> Path | None:
+        spec = SpecifierSet(specifier)
+        matching = [p for v, p in self.wheels(name) if spec.contains(v, prereleases=True)]
+        return matching[-1] if matching else None
+
+    def fetch(self, name: str, specifier: str = "") -> Path | None:
+        """The newest cached wheel satisfying ``specifier``, else the newest pure wheel PyPI has."""
+        if (hit := self.find(name, specifier)) is not None:
+            return hit
+        self.folder.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:"]
+        cmd += ["--python-version", "3.14", "--platform", "any", "--dest", str(self.folder), f"{name}{specifier}"]
+        subprocess.run(cmd, capture_output=True, text=True)
+        return self.find(name, specifier)
+
+
+@dataclass
+class Package:
+    name: str
+    version: str
+    source: str  # "pyodide-lock", "PyPI", "URL" (a wheel URL in the worker) or "resources zip"
+    file: str  # lock file name, wheel path or URL
+    via: str  # who asked for it first
+    requires: list[str] = field(default_factory=list)  # specifiers others asked for
+
+    @property
+    def pure(self) -> bool:
+        return bool(PURE_TAG.search(self.file))
+
+
+@dataclass
+class Resolution:
+    packages: dict[str, Package] = field(default_factory=dict)
+    # Requirements that apply to CPython on Linux but not to Pyodide (e.g. bokeh's tornado): a CPython
+    # environment needs them although the browser does not.
+    cpython_only: dict[str, list[str]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    wheels: dict[str, Path] = field(default_factory=dict)  # canonical name -> local wheel (PyPI, URL, resources zip)
+
+    def table(self) -> str:
+        rows = [f"{'package':24} {'version':14} {'source':14} via"]
+        for key in sorted(self.packages):
+            p = self.packages[key]
+            rows.append(f"{p.name:24} {p.version:14} {p.source:14} {p.via}")
+        return "\n".join(rows)
+
+
+def worker_requests(worker_js: str) -> dict[str, list[str]]:
+    """The packages a panel-convert worker script loads: ``loadPackage`` names, ``micropip.install`` list, archives."""
+    out: dict[str, list[str]] = {"loadPackage": [], "micropip": [], "archives": [], "pyodide": []}
+    for m in re.finditer(r"loadPackage\(\s*(\[[^\]]*\]|\"[^\"]*\"|'[^']*')\s*\)", worker_js):
+        value = ast.literal_eval(m.group(1))
+        out["loadPackage"] += value if isinstance(value, list) else [value]
+    for m in re.finditer(r"micropip\.install\(\s*(\[.*?\])\s*\)", worker_js, re.S):
+        out["micropip"] += ast.literal_eval(m.group(1))
+    m = re.search(r"data_archives\s*=\s*\[([^\]]*)\]", worker_js)
+    if m and m.group(1).strip():
+        out["archives"] = list(ast.literal_eval("[" + m.group(1) + ",]"))
+    out["pyodide"] = re.findall(r"""from\s*["']([^"']*/pyodide\.mjs)["']""", worker_js)
+    return out
+
+
+class Resolver:
+    def __init__(self, site: Path, worker: str = "index.js", wheelhouse: Wheelhouse | None = None):
+        self.site = site
+        self.requests = worker_requests((site / worker).read_text(encoding="utf-8"))
+        self.lock = load_lock()
+        self.wheelhouse = wheelhouse or Wheelhouse()
+        self.result = Resolution()
+        self.archive: dict[str, bytes] = {}
+        for name in self.requests["archives"]:
+            with zipfile.ZipFile(site / name) as zf:
+                self.archive.update({n: zf.read(n) for n in zf.namelist()})
+        self.cpython_markers = dict(default_environment())
+
+    def run(self) -> Resolution:
+        for name in self.requests["loadPackage"]:
+            self.require(Requirement(name), via="loadPackage")
+        for req in self.requests["micropip"]:
+            self.require_entry(req)
+        return self.result
+
+    def require_entry(self, req: str) -> None:
+        """One entry of ``micropip.install([...])``: a wheel URL, an ``emfs:`` path or a requirement string."""
+        if req.startswith("emfs:"):
+            data = self.archive.get(req.removeprefix("emfs:"))
+            if data is None:
+                self.result.problems.append(f"{req}: not in the resources archive {self.requests['archives']}")
+                return
+            local = CACHE / "project" / Path(req).name
+            local.parent.mkdir(parents=True, exist_ok=True)
+            local.write_bytes(data)
+            self.add_wheel(local, source="resources zip", label=req, via="micropip.install")
+        elif urlparse(req).scheme in ("http", "https"):
+            # Bokeh's and Panel's wheels on Panel's CDN: PyPI has the same versions (the CDN is unreachable here).
+            filename = urlparse(req).path.rsplit("/", 1)[-1]
+            name, version, _, _ = parse_wheel_filename(filename)
+            local = self.wheelhouse.fetch(str(name), f"=={version}")
+            if local is None:
+                self.result.problems.append(f"{req}: no {name}=={version} wheel on PyPI")
+                return
+            self.add_wheel(local, source="URL", label=req, via="micropip.install")
+        else:
+            self.require(Requirement(req), via="micropip.install")
+
+    def add_wheel(self, path: Path, source: str, label: str, via: str, extras: frozenset[str] = frozenset()) -> None:
+        name, version, requires = wheel_metadata(path)
+        key = canonicalize_name(name)
+        if key in self.result.packages:
+            return
+        self.result.packages[key] = Package(name, version, source, label if source == "URL" else str(path), via)
+        self.result.wheels[key] = path
+        for line in requires:
+            req = Requirement(line)
+            wanted = any(self._marker(req, extra, pyodide=True) for extra in ({""} | set(extras)))
+            if wanted:
+                self.require(req, via=name)
+            elif any(self._marker(req, extra, pyodide=False) for extra in ({""} | set(extras))):
+                self.result.cpython_only.setdefault(canonicalize_name(req.name), []).append(f"{line}  ({name})")
+
+    def _marker(self, req: Requirement, extra: str, pyodide: bool) -> bool:
+        if req.marker is None:
+            return True
+        env = dict(PYODIDE_MARKERS if pyodide else self.cpython_markers)
+        env["extra"] = extra
+        return req.marker.evaluate(env)
+
+    def require(self, req: Requirement, via: str) -> None:
+        key = canonicalize_name(req.name)
+        spec = str(req.specifier)
+        if key in self.result.packages:
+            pkg = self.result.packages[key]
+            pkg.requires.append(f"{spec or 'any'} ({via})")
+            if not req.specifier.contains(pkg.version, prereleases=True):
+                self.result.problems.append(f"{via} needs {req.name}{spec} but {pkg.name} {pkg.version} is resolved")
+            return
+        entry = self.lock.get(key)
+        if entry is not None and req.specifier.contains(entry["version"], prereleases=True):
+            self.result.packages[key] = Package(
+                entry["name"], entry["version"], "pyodide-lock", entry["file_name"], via
+            )
+            for dep in entry.get("depends", []):
+                self.require(Requirement(dep), via=entry["name"])
+            return
+        local = self.wheelhouse.fetch(req.name, spec)
+        if local is None:
+            self.result.problems.append(
+                f"{req.name}{spec} (for {via}): not in pyodide-lock.json, no pure wheel on PyPI"
+            )
+            return
+        self.add_wheel(local, source="PyPI", label=str(local), via=via, extras=frozenset(req.extras))
+
+
+def resolve(site: Path) -> Resolution:
+    return Resolver(site).run()
+
+
+def lock_substitutes(resolution: Resolution, wheelhouse: Wheelhouse | None = None) -> dict[str, Path]:
+    """PyPI wheels standing in for the pure-Python lock packages (Pyodide's CDN is unreachable offline).
+
+    Keyed by the lock's file name. Compiled lock packages (numpy, pandas, polars, ...) have no stand-in.
+    """
+    wheelhouse = wheelhouse or Wheelhouse()
+    out = {}
+    for pkg in resolution.packages.values():
+        if pkg.source == "pyodide-lock" and pkg.pure:
+            local = wheelhouse.fetch(pkg.name, f"=={pkg.version}")
+            if local is not None:
+                out[pkg.file] = local
+    return out
+
+
+def clean_env(resolution: Resolution, project_wheel: Path) -> tuple[Path, list[str]]:
+    """A fresh CPython venv holding exactly the resolved packages (plus the CPython-only ones), nothing else.
+
+    Lock packages are installed from PyPI at the lock's versions (CPython builds of the same release), the
+    others from the very wheels the resolution picked, all with ``--no-deps`` so nothing undeclared sneaks in.
+    The venv is cached under ``.cache/site-test/`` keyed by that set; the project wheel is reinstalled each time.
+    Returns the venv's python and the list of what was installed.
+    """
+    import hashlib
+
+    project = canonicalize_name(wheel_metadata(project_wheel)[0])
+    pins = []
+    for key, pkg in sorted(resolution.packages.items()):
+        if key == project or key in INSTALLER_ONLY:
+            continue
+        pins.append(f"{pkg.name}=={pkg.version}" if pkg.source == "pyodide-lock" else str(resolution.wheels[key]))
+    extra = sorted({line.split(";")[0].strip() for lines in resolution.cpython_only.values() for line in lines})
+    key = hashlib.sha256(json.dumps([sys.version, pins, extra]).encode()).hexdigest()[:16]
+    venv = CACHE / f"clean-env-{key}"
+    python = venv / "bin" / "python"
+    if not (venv / ".complete").is_file():
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+        cmd = [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--only-binary=:all:", *pins, *extra]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"installing the clean environment failed:\n{proc.stdout}{proc.stderr}")
+        (venv / ".complete").write_text("\n".join(pins + extra) + "\n")
+    cmd = [str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall", str(project_wheel)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"installing {project_wheel.name} failed:\n{proc.stdout}{proc.stderr}")
+    return python, [*pins, *extra, project_wheel.name]

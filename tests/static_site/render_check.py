@@ -1,0 +1,54 @@
+"""Run the static site's code in a clean environment: build the dashboard and render every view to Bokeh models.
+
+Executed by ``test_clean_env.py`` with ``python -I`` in a venv holding only the packages the page installs
+(no pytest, no repository on the path). Prints one JSON line: the views rendered and the heavy modules imported.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import panel as pn
+from bokeh.document import Document
+
+from dashboard import data
+from dashboard.app import TITLE, build_app
+
+# Modules that would need packages the page does not install (or that would bloat it if it did).
+WATCH = ("pyarrow", "scipy", "matplotlib", "hvplot", "tornado", "PIL", "nh3", "panel_material_ui", "requests")
+
+
+def main() -> None:
+    template = build_app()
+    rendered = []
+    for area, items in (("main", template.main), ("sidebar", template.sidebar)):
+        for i, item in enumerate(items):
+            root = pn.panel(item).get_root(Document())
+            rendered.append(f"{area}[{i}]:{type(item).__name__}->{type(root).__name__}")
+    # The whole page, as panel's Pyodide runtime builds it (init_doc + servable + write_doc).
+    doc = template.server_doc(Document(), title=TITLE)
+    n_models = len(doc.models)
+    # Some interaction: other constraints and a selection recompute and re-render every view.
+    explorer = template.explorer
+    explorer.constraints.param.update(vram_gb=8.0, context=32768, kv_cache="q8_0", priority="speed")
+    explorer.selected_quants = ["Q4_K_M"]
+    explorer.clear_selection()
+    for item in template.main:
+        pn.panel(item).get_root(Document())
+    print(
+        json.dumps(
+            {
+                "data_dir": str(data.data_dir()),
+                "rendered": rendered,
+                "document_models": n_models,
+                "error": explorer.error,
+                "imported": sorted(m for m in WATCH if m in sys.modules),
+                "python": sys.version.split()[0],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""What the static site asks Pyodide for: every package resolves in Pyodide 314.0.7's lock file or as a pure wheel,
+nothing heavy sneaks in, and the page's code runs in a clean CPython environment holding only that set."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from packaging.utils import canonicalize_name
+
+from tests.static_site.pyodide_env import INSTALLER_ONLY, PYODIDE_VERSION, Resolution, clean_env
+
+pytestmark = pytest.mark.site
+
+HERE = Path(__file__).resolve().parent
+# Large packages the dashboard does not need; the page must not pull them in.
+FORBIDDEN = {"pyarrow", "scipy", "matplotlib", "scikit-learn", "dask", "xarray", "datashader", "ipython"}
+# Needed on CPython only: bokeh's server (`tornado; sys_platform != "emscripten"`). Pyodide runs without it.
+CPYTHON_ONLY = {"tornado"}
+
+
+def test_worker_loads_pinned_pyodide_and_project_wheel(built_site: tuple[Path, dict], resolution: Resolution) -> None:
+    site, info = built_site
+    js = (site / "index.js").read_text()
+    assert f'from "https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/pyodide.mjs"' in js
+    requirements = info["requirements"]
+    assert f"emfs:packed_wheels/{info['wheel']}" in requirements
+    # The micropip list stays minimal: Bokeh and Panel (added by panel convert) and the project wheel, whose
+    # Requires-Dist brings in the rest.
+    assert len(requirements) == 3, requirements
+    assert resolution.packages["llm-quant-dashboard"].source == "resources zip"
+
+
+def test_every_package_resolves_in_the_lock_or_as_a_pure_wheel(resolution: Resolution) -> None:
+    print("\n" + resolution.table())
+    assert not resolution.problems, "\n".join(resolution.problems)
+    for pkg in resolution.packages.values():
+        assert pkg.source == "pyodide-lock" or pkg.pure, f"{pkg.name} {pkg.version} is neither in the lock nor pure"
+    # The compiled ones all come from Pyodide's own builds.
+    for name in ("numpy", "pandas", "polars"):
+        assert resolution.packages[name].source == "pyodide-lock", resolution.packages[name]
+
+
+def test_browser_payload_stays_small(resolution: Resolution) -> None:
+    assert not FORBIDDEN & set(resolution.packages), FORBIDDEN & set(resolution.packages)
+    assert set(resolution.cpython_only) <= CPYTHON_ONLY, resolution.cpython_only
+
+
+def test_dev_and_browser_polars_match(resolution: Resolution) -> None:
+    """pyproject pins polars to the release Pyodide ships, so the dev venv and the browser run the same code."""
+    import polars
+
+    assert resolution.packages["polars"].version == polars.__version__
+
+
+def test_site_code_runs_in_a_clean_environment(built_site: tuple[Path, dict], resolution: Resolution) -> None:
+    """Only the resolved packages installed (``--no-deps``), the project wheel from the site's own archive."""
+    project_wheel = resolution.wheels[canonicalize_name("llm-quant-dashboard")]
+    python, _installed = clean_env(resolution, project_wheel)
+
+    listed = json.loads(
+        subprocess.run(
+            [str(python), "-m", "pip", "list", "--format", "json"], check=True, capture_output=True, text=True
+        ).stdout
+    )
+    have = {canonicalize_name(p["name"]) for p in listed} - {"pip", "setuptools"}
+    expected = (set(resolution.packages) - INSTALLER_ONLY) | CPYTHON_ONLY
+    assert have == expected, have ^ expected
+
+    # -I: no PYTHONPATH, no user site, no current folder on sys.path; cwd outside the repository so the data
+    # can only come from the wheel.
+    with tempfile.TemporaryDirectory() as cwd:
+        proc = subprocess.run(
+            [str(python), "-I", str(HERE / "render_check.py")],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={"PATH": "/usr/bin:/bin", "HOME": cwd},
+        )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    print("\n" + json.dumps(report, indent=2))
+    assert "site-packages/dashboard/_data" in report["data_dir"]
+    assert len(report["rendered"]) >= 8
+    assert report["document_models"] > 100
+    assert not report["error"]
+    assert not {"pyarrow", "scipy", "matplotlib"} & set(report["imported"])
