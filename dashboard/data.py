@@ -151,6 +151,7 @@ SCHEMAS: dict[str, dict[str, Column]] = {
         "attention_bias": BOOL,
         "quant": TEXT,
         "imatrix": BOOL,
+        "method": TEXT,
         "file_size_bytes": Column(pl.Int64, minimum=1),
         "tensor_bytes": Column(pl.Int64, minimum=1),
         "n_weights": Column(pl.Int64, minimum=1),

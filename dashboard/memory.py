@@ -14,8 +14,9 @@ Pure domain logic (no Panel). Quick use::
   256 cells; sliding-window layers hold ``min(context, window + ubatch)`` cells; MLA models cache only
   the compressed latent (K, no V).
 * **Overhead** is the compute buffer (the scratch memory of the largest graph, one ubatch of 512
-  tokens) and the output buffer (logits of one token), from a fit to llama.cpp's own reported buffer
-  sizes (``data/llamacpp_buffers.csv``; see :func:`compute_buffer_bytes`).
+  tokens) and the output buffer (logits of one token), modelled on llama.cpp's own reported buffer
+  sizes (``data/llamacpp_buffers.csv``, CPU backend; see :func:`compute_buffer_bytes`). GPU backends
+  reserve buffers of the same graph; their sizes were not measured here.
 
 All sizes are bytes internally and GiB (2^30 bytes) in :class:`MemoryEstimate`; :func:`gib_to_gb` gives
 decimal GB for displays that use them.
@@ -37,6 +38,9 @@ GB = 10**9
 KV_CACHE_TYPES = ("f16", "q8_0", "q4_0")
 DEFAULT_UBATCH_TOKENS = 512  # llama.cpp's default n_ubatch
 CONTEXT_PADDING_TOKENS = 256  # llama_context pads n_ctx to a multiple of 256
+# With a quantised KV cache and flash attention, llama.cpp's buffer grows by a dequantisation scratch once the
+# cache is large: seen at 8192 cells and above, not at 2048 and below (data/llamacpp_buffers.csv).
+DEQUANT_MIN_CELLS = 2048
 
 
 def gib_to_gb(gib: float) -> float:
@@ -212,6 +216,12 @@ def tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
     return tuple(_tensors(spec.resolved()))
 
 
+@cache
+def n_weights(spec: ModelSpec) -> int:
+    """Number of weights in the GGUF file of ``spec`` (cached per architecture)."""
+    return sum(t.n_elements for t in tensors(spec))
+
+
 @dataclass(frozen=True)
 class GgmlType:
     """Storage of one ggml type: weights per block and bytes per block."""
@@ -314,70 +324,60 @@ def kv_cache_bytes(spec: ModelSpec, context: int, kv_cache: str = "f16", n_ubatc
     return per_cell_layer * (full_layers * cells + spec.n_swa_layers * swa_cells)
 
 
-@dataclass(frozen=True)
-class BufferFit:
-    """Least-squares coefficients of the compute-buffer fit (bytes per unit of each term)."""
-
-    per_ubatch_vocab: float
-    per_ubatch_ffn: float
-    per_ubatch_hidden: float
-    per_ubatch_context_heads_no_fa: float
-    constant: float
-
-
 @cache
-def _buffer_fit() -> BufferFit:
-    """Fit the compute buffer to llama.cpp's reported sizes (``data/llamacpp_buffers.csv``)."""
-    import numpy as np
+def _buffer_coefficients() -> tuple[float, float]:
+    """Two per-hidden-unit coefficients of the compute buffer, read off llama.cpp's reported sizes.
 
-    df = data.load_table("llamacpp_buffers")
-    rows, target = [], []
-    for r in df.iter_rows(named=True):
-        dims = {
-            "vocab": r["vocab_size"],
-            "ffn": r["ffn_hidden_size"],
-            "hidden": r["hidden_size"],
-            "heads": r["n_heads"],
-        }
-        rows.append(_buffer_terms(dims, r["context_tokens"], r["n_ubatch"], r["flash_attention"]))
-        target.append(r["compute_buffer_mib"] * 2**20)
-    coef, *_ = np.linalg.lstsq(np.array(rows, dtype=float), np.array(target), rcond=None)
-    return BufferFit(*(float(c) for c in coef))
+    * without flash attention, the activations that live beside the attention scores (``_extra``);
+    * with a quantised KV cache, the dequantisation scratch (``_dequant``).
 
-
-def _buffer_terms(dims: dict[str, int], context: int, n_ubatch: int, flash_attention: bool) -> list[float]:
-    cells = pad(context, CONTEXT_PADDING_TOKENS)
-    return [
-        n_ubatch * dims["vocab"],
-        n_ubatch * dims["ffn"],
-        n_ubatch * dims["hidden"],
-        0.0 if flash_attention else n_ubatch * cells * dims["heads"],
-        1.0,
-    ]
+    Both in units of ``4 bytes x ubatch x hidden_size`` (``data/llamacpp_buffers.csv``).
+    """
+    df = data.load_table("llamacpp_buffers").with_columns(
+        (pl.col("compute_buffer_mib") * 2**20 / (4 * pl.col("n_ubatch"))).alias("per_token"),
+        (
+            (pl.col("context_tokens") + CONTEXT_PADDING_TOKENS - 1) // CONTEXT_PADDING_TOKENS * CONTEXT_PADDING_TOKENS
+        ).alias("cells"),
+    )
+    logits = pl.col("vocab_size") + 2 * pl.col("hidden_size")
+    attention = pl.col("cells") * (pl.col("n_heads") + 1)
+    no_fa = df.filter(~pl.col("flash_attention") & (attention > logits))
+    extra = ((no_fa["per_token"] - no_fa.select(attention).to_series()) / no_fa["hidden_size"]).median()
+    quantised = df.filter(
+        pl.col("flash_attention")
+        & pl.col("kv_cache_type").is_in(["q8_0", "q4_0"])
+        & (pl.col("cells") > DEQUANT_MIN_CELLS)
+    )
+    dequant = ((quantised["per_token"] - quantised.select(logits).to_series()) / quantised["hidden_size"]).median()
+    return float(extra), float(dequant)
 
 
 def compute_buffer_bytes(
-    spec: ModelSpec, context: int, n_ubatch: int = DEFAULT_UBATCH_TOKENS, flash_attention: bool = True
+    spec: ModelSpec,
+    context: int,
+    n_ubatch: int = DEFAULT_UBATCH_TOKENS,
+    flash_attention: bool = True,
+    kv_cache: str = "f16",
 ) -> int:
-    """Compute buffer llama.cpp reserves for one ubatch at ``context`` tokens.
+    """Compute buffer llama.cpp reserves for one ubatch at ``context`` tokens (CPU backend figures).
 
-    A linear fit over llama.cpp's own reported sizes: logits (ubatch x vocab), FFN activations
-    (ubatch x ffn), hidden states (ubatch x hidden) and, without flash attention, the attention
-    scores (ubatch x context x heads, F32).
+    With flash attention the largest graph is the output: logits for every token of the ubatch plus two
+    hidden-size activations, ``4 x ubatch x (vocab + 2 x hidden)`` bytes; a quantised KV cache adds a
+    dequantisation buffer. Without flash attention the attention scores ``4 x ubatch x cells x (heads + 1)``
+    (scores and mask, F32) plus activations can exceed it. The two coefficients come from llama.cpp's own
+    reported sizes (:func:`_buffer_coefficients`); the formula reproduces every measured row within 1%
+    (``tests/test_memory.py``).
     """
     spec = spec.resolved()
-    ffn = spec.expert_ffn_hidden_size if spec.n_experts > 1 and spec.expert_ffn_hidden_size else spec.ffn_hidden_size
-    dims = {"vocab": spec.vocab_size, "ffn": ffn or 0, "hidden": spec.hidden_size, "heads": spec.n_heads}
-    fit = _buffer_fit()
-    terms = _buffer_terms(dims, min(context, pad(context, CONTEXT_PADDING_TOKENS)), n_ubatch, flash_attention)
-    coef = [
-        fit.per_ubatch_vocab,
-        fit.per_ubatch_ffn,
-        fit.per_ubatch_hidden,
-        fit.per_ubatch_context_heads_no_fa,
-        fit.constant,
-    ]
-    return max(0, round(sum(c * t for c, t in zip(coef, terms, strict=True))))
+    extra, dequant = _buffer_coefficients()
+    cells = pad(context, CONTEXT_PADDING_TOKENS)
+    per_token = spec.vocab_size + 2 * spec.hidden_size
+    if flash_attention:
+        if kv_cache != "f16" and cells > DEQUANT_MIN_CELLS:
+            per_token += dequant * spec.hidden_size
+    else:
+        per_token = max(per_token, cells * (spec.n_heads + 1) + extra * spec.hidden_size)
+    return round(4 * n_ubatch * per_token)
 
 
 def output_buffer_bytes(spec: ModelSpec) -> int:
@@ -466,9 +466,9 @@ def estimate(
     weights = weights_bytes(spec, quant, has_imatrix)
     data_bytes = tensor_bytes(spec, quant, has_imatrix)
     kv = kv_cache_bytes(spec, context, kv_cache, n_ubatch)
-    compute = compute_buffer_bytes(spec, context, n_ubatch, flash_attention)
+    compute = compute_buffer_bytes(spec, context, n_ubatch, flash_attention, kv_cache)
     output = output_buffer_bytes(spec)
-    n_weights = sum(t.n_elements for t in tensors(spec))
+    weight_count = n_weights(spec)
     return MemoryEstimate(
         model=spec.name,
         quant=quant,
@@ -478,5 +478,5 @@ def estimate(
         kv_cache_gib=kv / GIB,
         compute_buffer_gib=compute / GIB,
         output_buffer_gib=output / GIB,
-        details={"bits_per_weight": 8 * data_bytes / n_weights, "n_weights": float(n_weights)},
+        details={"bits_per_weight": 8 * data_bytes / weight_count, "n_weights": float(weight_count)},
     )

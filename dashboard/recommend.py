@@ -302,8 +302,18 @@ def sweet_spots(
     backend: str = "CUDA",
     priority: str = "quality",
 ) -> pl.DataFrame:
-    """The model x VRAM grid: the recommended type and its fit in every cell (same rules as :func:`recommend`)."""
-    names = models or list(catalog())
+    """The model x VRAM grid: the recommended type and its fit in every cell (same rules as :func:`recommend`).
+
+    Cached per argument set: the grid does not depend on the chosen model or VRAM, so changing those
+    costs nothing here.
+    """
+    return _sweet_spots(tuple(models or catalog()), tuple(vram_sizes_gb), context, kv_cache, backend, priority)
+
+
+@cache
+def _sweet_spots(
+    names: tuple[str, ...], vram_sizes_gb: tuple[float, ...], context: int, kv_cache: str, backend: str, priority: str
+) -> pl.DataFrame:
     rows = []
     for name in names:
         options_by_vram = {}

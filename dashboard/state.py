@@ -143,6 +143,10 @@ class Explorer(param.Parameterized):
     options = param.ClassSelector(
         class_=pl.DataFrame, doc="Every candidate quant type evaluated for the constraints: memory, fit, speed."
     )
+    model_sizes = param.ClassSelector(
+        class_=pl.DataFrame,
+        doc="File size (GiB) of every quant type for the chosen model; changes only with the model.",
+    )
     recommendation = param.ClassSelector(class_=rec.Recommendation, doc="The recommender's answer.")
     sweet_spots = param.ClassSelector(class_=pl.DataFrame, doc="Catalog model x VRAM grid at the current context.")
     memory_breakdown = param.ClassSelector(
@@ -175,6 +179,7 @@ class Explorer(param.Parameterized):
         params.setdefault("constraints", UserConstraints())
         params.setdefault("quants", quant_summary())
         params.setdefault("user_measurements", pl.DataFrame(schema=MEASUREMENT_SCHEMA))
+        self._sizes_for: ModelSpec | None = None
         super().__init__(**params)
 
     @param.depends(
@@ -202,11 +207,17 @@ class Explorer(param.Parameterized):
         grid = rec.sweet_spots(
             context=values.context, kv_cache=values.kv_cache, backend=values.backend, priority=values.priority
         )
+        spec = values.model if isinstance(values.model, ModelSpec) else None
         with param.parameterized.batch_call_watchers(self):
             self.error = ""
             self.options = options
             self.recommendation = recommendation
-            self.sweet_spots = grid
+            # only announce what really changed, so charts that do not depend on it are not redrawn
+            if spec != self._sizes_for:
+                self._sizes_for = spec
+                self.model_sizes = options.select("quant", "weights_gib")
+            if grid is not self.sweet_spots:
+                self.sweet_spots = grid
             self.memory_breakdown = self._breakdown(values, recommendation)
             self.n_recomputes += 1
 

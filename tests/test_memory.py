@@ -10,13 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard import data
+from dashboard.gguf_mix import DEFAULT_TYPE
 from dashboard.memory import (
     GIB,
     ModelSpec,
+    compute_buffer_bytes,
     estimate,
     gb_to_gib,
     gib_to_gb,
     kv_cache_bytes,
+    output_buffer_bytes,
     quant_types,
     resolve_model,
     tensor_types,
@@ -230,3 +233,100 @@ def test_every_catalog_model_and_quant_type_has_a_finite_estimate() -> None:
         for q in quant_types():
             e = estimate(model, q, 4096)
             assert math.isfinite(e.total_gib) and e.total_gib > 0, (model, q)
+
+
+@pytest.mark.parametrize(
+    "row",
+    [r for r in data.load_table("llamacpp_buffers").to_dicts() if "/" not in r["kv_cache_type"]],
+    ids=lambda r: (
+        f"{r['shape']}-c{r['context_tokens']}-fa{int(r['flash_attention'])}-{r['kv_cache_type']}-u{r['n_ubatch']}"
+    ),
+)
+def test_buffers_match_what_llama_cpp_reported(row: dict) -> None:
+    """KV, compute and output buffers against llama.cpp's own start-up log (CPU build, random-weight models)."""
+    spec = ModelSpec(
+        name=row["shape"],
+        params=1.0,
+        n_layers=row["n_layers"],
+        n_heads=row["n_heads"],
+        n_kv_heads=row["n_kv_heads"],
+        head_dim=row["head_dim"],
+        hidden_size=row["hidden_size"],
+        vocab_size=row["vocab_size"],
+        max_context=131072,
+        ffn_hidden_size=row["ffn_hidden_size"],
+    )
+    mib = 2**20
+    kv = kv_cache_bytes(spec, row["context_tokens"], row["kv_cache_type"], row["n_ubatch"]) / mib
+    assert kv == pytest.approx(row["kv_buffer_mib"], abs=0.01)
+    compute = (
+        compute_buffer_bytes(spec, row["context_tokens"], row["n_ubatch"], row["flash_attention"], row["kv_cache_type"])
+        / mib
+    )
+    assert compute == pytest.approx(row["compute_buffer_mib"], rel=0.01)
+    assert output_buffer_bytes(spec) / mib == pytest.approx(row["output_buffer_mib"], abs=0.01)
+
+
+FILES = data.load_table("llamacpp_file_sizes").to_dicts()
+
+
+@pytest.mark.parametrize("row", FILES, ids=lambda r: f"{r['shape']}-{r['quant']}-imx{int(r['imatrix'])}-{r['method']}")
+def test_file_sizes_match_files_llama_quantize_wrote(row: dict) -> None:
+    """Models outside the published tables (Llama-3.2-1B and Qwen2.5-7B shapes): within 0.5% of llama.cpp."""
+    spec = ModelSpec(
+        name=row["shape"],
+        params=1.0,
+        n_layers=row["n_layers"],
+        n_heads=row["n_heads"],
+        n_kv_heads=row["n_kv_heads"],
+        head_dim=row["head_dim"],
+        hidden_size=row["hidden_size"],
+        vocab_size=row["vocab_size"],
+        max_context=131072,
+        ffn_hidden_size=row["ffn_hidden_size"],
+        tied_embeddings=row["tied_embeddings"],
+        attention_bias=row["attention_bias"],
+    )
+    if row["quant"] not in DEFAULT_TYPE:
+        pytest.skip(f"{row['quant']} is not a type the dashboard models")
+    assert weights_bytes(spec, row["quant"], row["imatrix"]) == pytest.approx(row["file_size_bytes"], rel=0.005)
+
+
+def test_mix_rules_reproduce_every_tensor_type_llama_quantize_chose() -> None:
+    """The per-tensor types of every file llama-quantize wrote or dry-ran, tensor by tensor."""
+    import gzip
+    from pathlib import Path
+
+    fixture = Path(__file__).parent / "fixtures" / "llamacpp_tensor_types.csv.gz"
+    with gzip.open(fixture) as fh:
+        real = pl.read_csv(fh.read(), infer_schema_length=None)
+    shapes = {r["shape"]: r for r in FILES}
+    mismatches = []
+    checked = 0
+    for (shape, quant, imatrix), group in real.group_by(["shape", "quant", "imatrix"]):
+        if quant not in DEFAULT_TYPE or shape not in shapes:
+            continue
+        r = shapes[shape]
+        spec = ModelSpec(
+            name=shape,
+            params=1.0,
+            n_layers=r["n_layers"],
+            n_heads=r["n_heads"],
+            n_kv_heads=r["n_kv_heads"],
+            head_dim=r["head_dim"],
+            hidden_size=r["hidden_size"],
+            vocab_size=r["vocab_size"],
+            max_context=131072,
+            ffn_hidden_size=r["ffn_hidden_size"],
+            tied_embeddings=r["tied_embeddings"],
+            attention_bias=r["attention_bias"],
+        )
+        ours = dict(tensor_types(spec, quant, imatrix != "noimatrix").select("tensor", "ggml_type").iter_rows())
+        for name, ggml_type in group.select("tensor_name", "ggml_type").iter_rows():
+            if name == "rope_freqs.weight":
+                continue  # Llama-3 rope scaling factors: head_dim/2 floats, not a weight matrix
+            checked += 1
+            if ours.get(name) != ggml_type.upper():
+                mismatches.append((shape, quant, imatrix, name, ggml_type, ours.get(name)))
+    assert checked > 50_000
+    assert not mismatches, mismatches[:10]

@@ -155,14 +155,14 @@ class EfficiencyCharts(pn.viewable.Viewer):
         )
 
     def __panel__(self) -> pn.viewable.Viewable:
-        points = linked_dmap(self.explorer, self._points, ["options", "user_measurements"])
+        points = linked_dmap(self.explorer, self._points, ["user_measurements"])
         lines = hv.DynamicMap(self._lines, streams=[hv.streams.Params(self.explorer, ["selected_quants"])])
         line_chart = (lines * points).opts(
             hv.opts.Overlay(
                 responsive=True, height=360, legend_position="right", title="Cost per GB saved falls as models grow"
             )
         )
-        bars = linked_dmap(self.explorer, self._bars, ["options", "user_measurements"])
+        bars = linked_dmap(self.explorer, self._bars, ["user_measurements"])
         return pn.Column(
             pn.pane.Markdown(
                 "### Efficiency across model sizes\nPerplexity added (% of the model's own F16 perplexity) for "

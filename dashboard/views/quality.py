@@ -22,7 +22,7 @@ METRICS = {
 def quality_points(explorer: Explorer) -> pl.DataFrame:
     """Quant types with a quality measurement, joined with their size for the current model."""
     q = explorer.quants.filter(pl.col("mean_kld").is_not_null())
-    sizes = explorer.options.select("quant", "weights_gib", "fit")
+    sizes = explorer.model_sizes
     out = q.join(sizes, on="quant", how="left")
     f16 = q.filter(pl.col("quant") == "F16")["perplexity_plain"]
     f16_ppl = float(f16[0]) if f16.len() else float("nan")
@@ -118,7 +118,7 @@ class QualityScatter(pn.viewable.Viewer):
 
     def _make(
         self,
-        options: pl.DataFrame | None = None,
+        model_sizes: pl.DataFrame | None = None,
         selected_quants: list[str] | None = None,
         metric: str = "",
         user_measurements: pl.DataFrame | None = None,
@@ -127,7 +127,7 @@ class QualityScatter(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         metric_stream = hv.streams.Params(self, ["metric"])
-        points = linked_dmap(self.explorer, self._make, ["options", "user_measurements"], extra=[metric_stream])
+        points = linked_dmap(self.explorer, self._make, ["model_sizes", "user_measurements"], extra=[metric_stream])
         bands = hv.DynamicMap(self._bands, streams=[metric_stream])
         chart = (bands * points).opts(
             hv.opts.Overlay(responsive=True, height=420, title="Quality vs file size", show_legend=False),
@@ -198,7 +198,7 @@ class QualityBars(pn.viewable.Viewer):
         ) * hv.Scatter(df, "quant", "compression_ratio").opts(color="#D55E00", size=5)
 
     def __panel__(self) -> pn.viewable.Viewable:
-        bars = linked_dmap(self.explorer, self._make, ["options"])
+        bars = linked_dmap(self.explorer, self._make, [])
         refs = hv.HLine(99).opts(color="#009E73", line_dash="dashed") * hv.HLine(95).opts(
             color="#E69F00", line_dash="dashed"
         )

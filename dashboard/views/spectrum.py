@@ -202,10 +202,8 @@ class SpectrumHeatmap(pn.viewable.Viewer):
         return hv.Labels(df, kdims=["column", "row"], vdims=["label"]).opts(text_font_size="8pt", text_color="#222222")
 
     def __panel__(self) -> pn.viewable.Viewable:
-        heat = linked_dmap(self.explorer, self._make, ["options", "user_measurements"])
-        labels = hv.DynamicMap(
-            self._labels, streams=[hv.streams.Params(self.explorer, ["options", "user_measurements"])]
-        )
+        heat = linked_dmap(self.explorer, self._make, ["user_measurements"])
+        labels = hv.DynamicMap(self._labels, streams=[hv.streams.Params(self.explorer, ["user_measurements"])])
         return pn.Column(
             pn.pane.Markdown(
                 "### Quantisation spectrum\nEvery quant type (rows, most bits first) scored per column: darker "

@@ -12,6 +12,7 @@ script for how they were produced. Only successful real runs are kept.
 from __future__ import annotations
 
 import argparse
+import gzip
 import sys
 from pathlib import Path
 
@@ -67,31 +68,39 @@ def with_dims(df: pl.DataFrame, extra: list[str]) -> pl.DataFrame:
 
 
 def file_sizes(results: Path) -> pl.DataFrame:
+    """Real ``llama-quantize`` files and ``--dry-run`` reports (the dry run prints the same sizes, checked
+    file by file in results/dryrun_vs_real.csv)."""
     df = pl.read_csv(results / "file_sizes.csv", infer_schema_length=None)
-    df = df.filter((pl.col("status") == "ok") & (pl.col("method") == "quantize"))
+    df = df.filter((pl.col("status") == "ok") & pl.col("method").is_in(["quantize", "dry-run"]))
     df = with_dims(df, ["tied_embeddings", "attention_bias"])
-    return df.select(
-        "shape",
-        *DIM_COLUMNS,
-        "tied_embeddings",
-        "attention_bias",
-        "quant",
-        (pl.col("imatrix") != "noimatrix").alias("imatrix"),
-        pl.col("file_size_bytes").cast(pl.Int64),
-        pl.col("tensor_data_bytes").cast(pl.Int64).alias("tensor_bytes"),
-        pl.col("n_elements").cast(pl.Int64).alias("n_weights"),
-        pl.format(
-            "llama-quantize output measured on a random-weight F16 GGUF of this shape; {}; scripts/llamacpp/README.md",
-            pl.lit(LLAMA_CPP),
-        ).alias("source"),
-    ).sort("shape", "quant", "imatrix")
+    return (
+        df.select(
+            "shape",
+            *DIM_COLUMNS,
+            "tied_embeddings",
+            "attention_bias",
+            "quant",
+            (pl.col("imatrix") != "noimatrix").alias("imatrix"),
+            "method",
+            pl.col("file_size_bytes").cast(pl.Int64),
+            pl.col("tensor_data_bytes").cast(pl.Int64).alias("tensor_bytes"),
+            pl.col("n_elements").cast(pl.Int64).alias("n_weights"),
+            pl.format(
+                "llama-quantize {} of a random-weight F16 GGUF of this shape; {}; scripts/llamacpp/README.md",
+                pl.col("method"),
+                pl.lit(LLAMA_CPP),
+            ).alias("source"),
+        )
+        .unique(subset=["shape", "quant", "imatrix", "method"], keep="last", maintain_order=True)
+        .sort("shape", "quant", "imatrix", "method")
+    )
 
 
 def buffers(results: Path) -> pl.DataFrame:
     df = pl.read_csv(results / "runtime_buffers.csv", infer_schema_length=None)
-    df = df.filter(pl.col("status") == "ok")
+    df = df.filter((pl.col("status") == "ok") & pl.col("compute_buffer_mib").is_not_null())
     df = with_dims(df, [])
-    fa = pl.col("flash_attn_effective").cast(pl.String).str.to_lowercase()
+    fa = pl.coalesce(pl.col("flash_attn_effective"), pl.col("flash_attn_param")).cast(pl.String).str.to_lowercase()
     return (
         df.select(
             "shape",
@@ -100,7 +109,10 @@ def buffers(results: Path) -> pl.DataFrame:
                 "context_tokens"
             ),
             fa.is_in(["on", "true", "enabled", "1"]).alias("flash_attention"),
-            pl.col("cache_type_k").alias("kv_cache_type"),
+            pl.when(pl.col("cache_type_k") == pl.col("cache_type_v"))
+            .then(pl.col("cache_type_k"))
+            .otherwise(pl.format("{}/{}", pl.col("cache_type_k"), pl.col("cache_type_v")))
+            .alias("kv_cache_type"),
             pl.coalesce(pl.col("n_ubatch").cast(pl.Int64), pl.lit(512)).alias("n_ubatch"),
             pl.col("kv_buffer_mib").cast(pl.Float64),
             pl.col("compute_buffer_mib").cast(pl.Float64),
@@ -112,8 +124,14 @@ def buffers(results: Path) -> pl.DataFrame:
             ).alias("source"),
         )
         .unique(maintain_order=True)
-        .sort("shape", "context_tokens", "flash_attention", "kv_cache_type")
+        .sort("shape", "context_tokens", "flash_attention", "kv_cache_type", "n_ubatch")
     )
+
+
+def tensor_types(results: Path) -> pl.DataFrame:
+    """Per-tensor types of every file (test fixture: the mix rules must reproduce them)."""
+    df = pl.read_csv(results / "tensor_types.csv", infer_schema_length=None)
+    return df
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,6 +145,11 @@ def main(argv: list[str] | None = None) -> int:
         path = REPO_ROOT / "data" / name
         frame.write_csv(path)
         print(f"wrote {path.relative_to(REPO_ROOT)} ({frame.height} rows)")
+    fixture = REPO_ROOT / "tests" / "fixtures" / "llamacpp_tensor_types.csv.gz"
+    types = tensor_types(args.results)
+    with gzip.GzipFile(fixture, "wb", mtime=0) as fh:
+        types.write_csv(fh)
+    print(f"wrote {fixture.relative_to(REPO_ROOT)} ({types.height} rows)")
     return 0
 
 

@@ -1,0 +1,265 @@
+"""Benchmarks: what users feel, measured on this machine. Prints a table and writes JSON.
+
+    python scripts/bench.py                 # everything (model layer, served app, static site)
+    python scripts/bench.py --only model    # model layer only (no browser needed)
+    python scripts/bench.py --json bench-results.json
+
+* model: one constraint change -> every derived frame recomputed (p50/p95 over 200 changes); the full
+  sweet-spots grid (every catalog model x 8 VRAM sizes x 6 contexts x every quant), and the same with a
+  catalog 10x larger (growth should be linear).
+* app: ``panel serve`` in headless Chromium: navigation -> every chart drawn; a widget change -> the
+  recommendation and every chart updated (p50/p95 over 50 changes).
+* site: the static Pyodide build (``scripts/build_site.py``) with CDN URLs routed to local files: time to the
+  pre-rendered first view against a plain static HTML page of comparable content, as a ratio; the number
+  of packages the page installs and the bytes of the page's own assets.
+
+Targets (from the project's issues): p50 < 10 ms per change in the model layer; p50 < 150 ms from a widget
+change to every view updated in the served app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+
+def percentiles(samples_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(samples_ms)
+    return {
+        "n": len(ordered),
+        "p50_ms": round(statistics.median(ordered), 3),
+        "p95_ms": round(ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))], 3),
+        "max_ms": round(ordered[-1], 3),
+    }
+
+
+def bench_model() -> dict[str, object]:
+    from dashboard import memory, recommend
+    from dashboard.models import catalog_specs
+    from dashboard.state import Explorer
+
+    explorer = Explorer()
+    c = explorer.constraints
+    rng = random.Random(7)
+    models = list(catalog_specs())
+    changes = []
+    for _ in range(200):
+        key = rng.choice(["vram_gb", "vram_gb", "model", "context", "kv_cache", "backend", "priority"])
+        value = {
+            "vram_gb": rng.choice([6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 48.0, 80.0]),
+            "model": rng.choice(models),
+            "context": rng.choice([2048, 4096, 8192, 16384, 32768]),
+            "kv_cache": rng.choice(["f16", "q8_0", "q4_0"]),
+            "backend": rng.choice(["CUDA", "Metal", "CPU"]),
+            "priority": rng.choice(["quality", "size", "speed"]),
+        }[key]
+        changes.append((key, value))
+    samples = []
+    for key, value in changes:
+        before = explorer.n_recomputes
+        t0 = time.perf_counter()
+        setattr(c, key, value)
+        samples.append((time.perf_counter() - t0) * 1000)
+        assert explorer.n_recomputes in (before, before + 1)
+    change = percentiles(samples)
+
+    def full_grid(names: list[str]) -> float:
+        recommend._sweet_spots.cache_clear()
+        t0 = time.perf_counter()
+        for context in recommend.CONTEXT_SIZES_TOKENS:
+            recommend.sweet_spots(models=names, context=context)
+        return time.perf_counter() - t0
+
+    specs = catalog_specs()
+    grid_s = full_grid(list(specs))
+    # 10x catalog: variants of every model (one more layer each) so no cache is shared with the originals
+    big = {}
+    for i in range(10):
+        for name, spec in specs.items():
+            variant = replace(spec, name=f"{name}~{i}", n_layers=spec.n_layers + i + 1)
+            big[variant.name] = variant
+    original = memory.resolve_model
+
+    def resolve(model: object) -> object:
+        return big[model] if isinstance(model, str) and model in big else original(model)
+
+    memory.resolve_model = resolve
+    recommend.resolve_model = resolve
+    try:
+        big_s = full_grid(list(big))
+    finally:
+        memory.resolve_model = original
+        recommend.resolve_model = original
+    n_quants = len(recommend._candidates())
+    cells = len(specs) * len(recommend.VRAM_SIZES_GB) * len(recommend.CONTEXT_SIZES_TOKENS)
+    return {
+        "constraint_change": change,
+        "full_grid": {
+            "models": len(specs),
+            "vram_sizes": len(recommend.VRAM_SIZES_GB),
+            "contexts": len(recommend.CONTEXT_SIZES_TOKENS),
+            "quants": n_quants,
+            "cells": cells,
+            "seconds": round(grid_s, 3),
+        },
+        "full_grid_10x_catalog": {
+            "models": len(big),
+            "seconds": round(big_s, 3),
+            "growth_ratio": round(big_s / grid_s, 2),
+        },
+    }
+
+
+JS_SUMMARY = """() => {
+  for (const doc of window.Bokeh.documents) for (const m of doc.all_models) {
+    const t = m.text; if (typeof t === 'string' && / GB at .*context/.test(t)) return t.slice(0, 200);
+  }
+  return '';
+}"""
+JS_IDLE = "() => window.Bokeh.documents.every(d => d.is_idle)"
+
+
+def bench_app() -> dict[str, object]:
+    from playwright.sync_api import sync_playwright
+
+    from tests.ui.conftest import CHROMIUM, LAUNCH_ARGS, free_port, offline_stub, wait_for
+
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "panel",
+            "serve",
+            "dashboard/app.py",
+            "--port",
+            str(port),
+            "--address",
+            "127.0.0.1",
+            "--allow-websocket-origin",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/app"
+    try:
+        wait_for(url)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+            ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
+            ctx.route(
+                "**/*", lambda r: r.continue_() if r.request.url.startswith("http://127.0.0.1") else offline_stub(r)
+            )
+            page = ctx.new_page()
+            loads = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                page.goto(url)
+                page.wait_for_function(
+                    "() => window.Bokeh && document.querySelectorAll('*').length > 0 && "
+                    "window.Bokeh.documents.length > 0 && window.Bokeh.documents[0].all_models.size > 100",
+                    timeout=120_000,
+                )
+                page.wait_for_function(JS_IDLE, timeout=120_000)
+                page.wait_for_function("() => [...document.querySelectorAll('*')].length > 0")
+                loads.append((time.perf_counter() - t0) * 1000)
+            box = page.get_by_role("textbox", name="GPU memory (GB)")
+            samples = []
+            values = [8, 12, 16, 24, 32, 48, 80, 10, 20, 40]
+            for i in range(50):
+                value = values[i % len(values)] + (i // len(values)) * 0.5
+                before = page.evaluate(JS_SUMMARY)
+                box.fill(f"{value:g}")
+                t0 = time.perf_counter()
+                box.press("Enter")
+                page.wait_for_function(
+                    f"() => {{ const f = {JS_SUMMARY}; const t = f(); return t !== {json.dumps(before)} && "
+                    f"t.includes(' on {value:g} GB') && window.Bokeh.documents.every(d => d.is_idle); }}",
+                    timeout=60_000,
+                    polling="raf",
+                )
+                samples.append((time.perf_counter() - t0) * 1000)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    return {"navigation_to_charts_drawn": percentiles(loads), "widget_change_to_views_updated": percentiles(samples)}
+
+
+def bench_site() -> dict[str, object]:
+    script = REPO_ROOT / "scripts" / "bench_site.py"
+    if not script.exists():
+        return {"skipped": "scripts/bench_site.py (static-site measurement) is not available"}
+    out = subprocess.run(
+        [sys.executable, str(script), "--json"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=1800
+    )
+    if out.returncode != 0:
+        return {"error": out.stderr[-2000:]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def machine() -> dict[str, object]:
+    mem = (
+        next(
+            (line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")),
+            "?",
+        )
+        if Path("/proc/meminfo").exists()
+        else "?"
+    )
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else "?"
+    )
+    return {
+        "date": time.strftime("%Y-%m-%d"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(int(mem) / 2**20, 1) if mem != "?" else "?",
+        "python": platform.python_version(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["model", "app", "site"], action="append")
+    parser.add_argument("--json", type=Path, default=REPO_ROOT / "bench-results.json")
+    args = parser.parse_args(argv)
+    parts = args.only or ["model", "app", "site"]
+    results: dict[str, object] = {"machine": machine()}
+    for part in parts:
+        print(f"running {part} benchmarks…", flush=True)
+        results[part] = {"model": bench_model, "app": bench_app, "site": bench_site}[part]()
+    args.json.write_text(json.dumps(results, indent=2))
+    print(f"\n{'benchmark':58s} value")
+    for part in parts:
+        for name, value in results[part].items():
+            print(f"{part + ': ' + name:58s} {json.dumps(value)}")
+    print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
