@@ -148,6 +148,9 @@ class Explorer(param.Parameterized):
         doc="File size (GiB) of every quant type for the chosen model; changes only with the model.",
     )
     recommendation = param.ClassSelector(class_=rec.Recommendation, doc="The recommender's answer.")
+    decision_path = param.Parameter(
+        default=(), doc="The recommender's path through the decision tree plus its leaf; changes only when it does."
+    )
     sweet_spots = param.ClassSelector(class_=pl.DataFrame, doc="Catalog model x VRAM grid at the current context.")
     memory_breakdown = param.ClassSelector(
         class_=pl.DataFrame, doc="Weights / KV / overhead (GiB) of the recommendation and its neighbours."
@@ -218,7 +221,12 @@ class Explorer(param.Parameterized):
                 self.model_sizes = options.select("quant", "weights_gib")
             if grid is not self.sweet_spots:
                 self.sweet_spots = grid
-            self.memory_breakdown = self._breakdown(values, recommendation)
+            path = (*recommendation.path, recommendation.best.quant if recommendation.best else "nothing fits")
+            if path != self.decision_path:
+                self.decision_path = path
+            breakdown = self._breakdown(values, recommendation)
+            if self.memory_breakdown is None or not breakdown.equals(self.memory_breakdown):
+                self.memory_breakdown = breakdown
             self.n_recomputes += 1
 
     @staticmethod

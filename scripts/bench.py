@@ -122,16 +122,29 @@ def bench_model() -> dict[str, object]:
     }
 
 
-JS_SUMMARY = """() => {
-  for (const doc of window.Bokeh.documents) for (const m of doc.all_models) {
-    const t = m.text; if (typeof t === 'string' && / GB at .*context/.test(t)) return t.slice(0, 200);
-  }
-  return '';
-}"""
-JS_IDLE = "() => window.Bokeh.documents.every(d => d.is_idle)"
+JS_IDLE = "() => window.Bokeh && window.Bokeh.documents.length > 0 && window.Bokeh.documents.every(d => d.is_idle)"
+VIEWS = [
+    "quality-scatter",
+    "quality-bars",
+    "compression-line",
+    "spectrum-heatmap",
+    "sweet-spots",
+    "efficiency-lines",
+    "efficiency-bars",
+    "decision-tree",
+    "memory-breakdown",
+    "colour-analogy",
+]
+JS_ALL_DRAWN = (
+    "() => "
+    + " && ".join(f"!!document.querySelector('.view-{v}')" for v in VIEWS)
+    + " && window.Bokeh.documents.every(d => d.is_idle)"
+)
 
 
 def bench_app() -> dict[str, object]:
+    import re
+
     from playwright.sync_api import sync_playwright
 
     from tests.ui.conftest import CHROMIUM, LAUNCH_ARGS, free_port, offline_stub, wait_for
@@ -161,37 +174,24 @@ def bench_app() -> dict[str, object]:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
             ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
-            ctx.route(
-                "**/*", lambda r: r.continue_() if r.request.url.startswith("http://127.0.0.1") else offline_stub(r)
-            )
+            ctx.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), offline_stub)
             page = ctx.new_page()
             loads = []
-            for _ in range(3):
+            for _ in range(5):
                 t0 = time.perf_counter()
-                page.goto(url)
-                page.wait_for_function(
-                    "() => window.Bokeh && document.querySelectorAll('*').length > 0 && "
-                    "window.Bokeh.documents.length > 0 && window.Bokeh.documents[0].all_models.size > 100",
-                    timeout=120_000,
-                )
-                page.wait_for_function(JS_IDLE, timeout=120_000)
-                page.wait_for_function("() => [...document.querySelectorAll('*')].length > 0")
+                page.goto(url, wait_until="commit")
+                page.wait_for_function(JS_ALL_DRAWN, timeout=120_000, polling=50)
                 loads.append((time.perf_counter() - t0) * 1000)
             box = page.get_by_role("textbox", name="GPU memory (GB)")
             samples = []
             values = [8, 12, 16, 24, 32, 48, 80, 10, 20, 40]
             for i in range(50):
-                value = values[i % len(values)] + (i // len(values)) * 0.5
-                before = page.evaluate(JS_SUMMARY)
+                value = values[i % len(values)] + (i // len(values))
                 box.fill(f"{value:g}")
                 t0 = time.perf_counter()
                 box.press("Enter")
-                page.wait_for_function(
-                    f"() => {{ const f = {JS_SUMMARY}; const t = f(); return t !== {json.dumps(before)} && "
-                    f"t.includes(' on {value:g} GB') && window.Bokeh.documents.every(d => d.is_idle); }}",
-                    timeout=60_000,
-                    polling="raf",
-                )
+                page.get_by_text(re.compile(f" on {value:g} GB at ")).first.wait_for(timeout=60_000)
+                page.wait_for_function(JS_IDLE, timeout=60_000, polling=10)
                 samples.append((time.perf_counter() - t0) * 1000)
             browser.close()
     finally:

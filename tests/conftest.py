@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,3 +19,23 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def data_folder() -> Path:
     return REPO_ROOT / "data"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless Chromium for the whole run (Playwright's sync API allows one instance per thread).
+
+    Skipped without Chromium locally; in CI (``QUANT_DASHBOARD_REQUIRE_BROWSER=1``) a missing browser fails.
+    """
+    from tests.ui.conftest import CHROMIUM, LAUNCH_ARGS
+
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("QUANT_DASHBOARD_REQUIRE_BROWSER"):
+            pytest.fail(f"Chromium not found at {CHROMIUM}; CI must run the browser tests")
+        pytest.skip("Chromium not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        yield b
+        b.close()

@@ -101,7 +101,6 @@ class MemoryBreakdown(pn.viewable.Viewer):
         df = to_pandas(self.explorer.memory_breakdown)
         df["gb"] = df["gib"] * 2**30 / 1e9
         order = list(dict.fromkeys(df["quant"]))
-        budget_gb = self.explorer.constraints.vram_gb
         bars = hv.Bars(
             df,
             kdims=[hv.Dimension("quant", label="Quant type", values=order), "part"],
@@ -116,14 +115,16 @@ class MemoryBreakdown(pn.viewable.Viewer):
             legend_position="top",
             legend_cols=3,
         )
-        line = hv.HLine(budget_gb).opts(color="#D55E00", line_width=2, line_dash="dashed")
-        label = hv.Text(
-            order[-1] if order else "", budget_gb, f"budget {budget_gb:g} GB", halign="right", valign="bottom"
-        ).opts(text_color="#D55E00", text_font_size="9pt")
-        return (bars * line * label).opts(title="Memory needed (recommended first)", show_legend=True)
+        return bars.opts(title="Memory needed (recommended first)", show_legend=True)
+
+    def _budget(self, vram_gb: float = 24.0) -> hv.HLine:
+        return hv.HLine(vram_gb, label="memory budget").opts(color="#D55E00", line_width=2, line_dash="dashed")
 
     def __panel__(self) -> pn.viewable.Viewable:
-        dmap = hv.DynamicMap(self._make, streams=[hv.streams.Params(self.explorer, ["memory_breakdown"])])
+        bars = hv.DynamicMap(self._make, streams=[hv.streams.Params(self.explorer, ["memory_breakdown"])])
+        # the budget line follows the VRAM widget on its own, so the bars are redrawn only when they change
+        budget = hv.DynamicMap(self._budget, streams=[hv.streams.Params(self.explorer.constraints, ["vram_gb"])])
+        dmap = bars * budget
         return pn.Column(
             pn.pane.Markdown(
                 "### Memory breakdown\nWhat llama.cpp allocates: the GGUF weights (its real quant mix), the KV "

@@ -81,7 +81,7 @@ class DecisionTree(pn.viewable.Viewer):
 
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
 
-    def _make(self, recommendation: Recommendation | None = None) -> hv.Overlay:
+    def _make(self, decision_path: tuple[str, ...] = ()) -> hv.Overlay:
         nodes, edges = tree_layout(self.explorer.recommendation)
         segs = hv.Segments(edges, ["x0", "y0", "x1", "y1"], ["colour", "width", "active"]).opts(
             color="colour", line_width="width"
@@ -102,7 +102,7 @@ class DecisionTree(pn.viewable.Viewer):
         )
 
     def __panel__(self) -> pn.viewable.Viewable:
-        dmap = hv.DynamicMap(self._make, streams=[hv.streams.Params(self.explorer, ["recommendation"])])
+        dmap = hv.DynamicMap(self._make, streams=[hv.streams.Params(self.explorer, ["decision_path"])])
         return pn.Column(
             pn.pane.Markdown(
                 "### Decision tree\nThe recommender's rules: which quant types fit your memory, then the rule of "

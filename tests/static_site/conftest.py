@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.static_site.pyodide_env import REPO_ROOT, Resolution, ensure_pyodide, resolve
-from tests.ui.conftest import CHROMIUM, LAUNCH_ARGS
 
 REQUIRED = bool(os.environ.get("QUANT_DASHBOARD_REQUIRE_BROWSER"))
 
@@ -54,12 +52,6 @@ def resolution(built_site: tuple[Path, dict], pyodide_dir: Path) -> Resolution:
 
 
 @pytest.fixture(scope="session")
-def chromium() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        _missing(f"Chromium not found at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser
-        browser.close()
+def chromium(browser: object) -> object:
+    """The shared headless Chromium (tests/conftest.py)."""
+    return browser

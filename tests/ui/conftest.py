@@ -89,16 +89,6 @@ def served_app(browser_available: None) -> Iterator[str]:
         out.close()
 
 
-@pytest.fixture(scope="session")
-def browser(browser_available: None) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield b
-        b.close()
-
-
 def offline_stub(route: object) -> None:
     """This machine has no internet: answer the template's web fonts and icon CSS with empty files
     (a visitor online gets the real ones); everything the app itself needs is served by panel."""
