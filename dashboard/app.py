@@ -26,8 +26,9 @@ from dashboard.views.user_data import UserDataPanel
 TITLE = "GGUF quantisation: quality, memory, fit"
 # Phones: stack the sidebar above the charts and let the title shrink instead of pushing the header wide.
 PHONE_CSS = """
-/* the template's sidebar is 8 px taller than its row: that scrolled the page (a second scrollbar in an iframe) */
-#sidebar { box-sizing: border-box; height: 100%; }
+/* the template's sidebar is 8 px taller than its row, which scrolled the whole page by 8 px (a second scrollbar
+   in an iframe); the main area scrolls on its own, so the page itself need not */
+@media (min-width: 701px) { body { overflow: hidden; } }
 @media (max-width: 700px) {
   #content { flex-direction: column; overflow-y: auto; }
   #sidebar { min-width: 100% !important; max-width: 100% !important; height: auto !important; flex-shrink: 0; }

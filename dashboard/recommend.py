@@ -351,7 +351,7 @@ def decision_tree() -> list[tuple[str, str | None, str]]:
     Root -> priority -> the rule that picked the answer. The leaf (the recommended type) hangs under the
     rule node the recommender reached.
     """
-    nodes: list[tuple[str, str | None, str]] = [("root", None, "Which types fit the memory budget?")]
+    nodes: list[tuple[str, str | None, str]] = [("root", None, "What fits your memory?")]
     nodes += [(f"priority:{p}", "root", f"Priority: {p}") for p in PRIORITIES]
     for band, _ in QUALITY_BANDS:
         nodes.append((f"quality/{band}", "priority:quality", f"Lowest KLD that fits is {band}"))

@@ -97,7 +97,7 @@ class MemoryBreakdown(pn.viewable.Viewer):
 
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
 
-    def _make(self, memory_breakdown: pl.DataFrame | None = None) -> hv.Overlay:
+    def _make(self, memory_breakdown: pl.DataFrame | None = None, vram_gb: float | None = None) -> hv.Overlay:
         df = to_pandas(self.explorer.memory_breakdown)
         df["gb"] = df["gib"] * 2**30 / 1e9
         order = list(dict.fromkeys(df["quant"]))
@@ -115,16 +115,21 @@ class MemoryBreakdown(pn.viewable.Viewer):
             legend_position="top",
             legend_cols=3,
         )
-        return bars.opts(title="Memory needed (recommended first)", show_legend=True)
-
-    def _budget(self, vram_gb: float = 24.0) -> hv.HLine:
-        return hv.HLine(vram_gb, label="memory budget").opts(color="#D55E00", line_width=2, line_dash="dashed")
+        budget = self.explorer.constraints.vram_gb
+        top = max(budget, float(df.groupby("quant")["gb"].sum().max())) * 1.1
+        line = hv.HLine(budget).opts(color="#D55E00", line_width=2, line_dash="dashed")
+        return (bars * line).opts(
+            title=f"Memory needed (recommended first); dashed: your {budget:g} GB", show_legend=True, ylim=(0, top)
+        )
 
     def __panel__(self) -> pn.viewable.Viewable:
-        bars = hv.DynamicMap(self._make, streams=[hv.streams.Params(self.explorer, ["memory_breakdown"])])
-        # the budget line follows the VRAM widget on its own, so the bars are redrawn only when they change
-        budget = hv.DynamicMap(self._budget, streams=[hv.streams.Params(self.explorer.constraints, ["vram_gb"])])
-        dmap = bars * budget
+        dmap = hv.DynamicMap(
+            self._make,
+            streams=[
+                hv.streams.Params(self.explorer, ["memory_breakdown"]),
+                hv.streams.Params(self.explorer.constraints, ["vram_gb"]),
+            ],
+        )
         return pn.Column(
             pn.pane.Markdown(
                 "### Memory breakdown\nWhat llama.cpp allocates: the GGUF weights (its real quant mix), the KV "

@@ -49,6 +49,10 @@ def tree_layout(recommendation: Recommendation) -> tuple[pd.DataFrame, pd.DataFr
             "node": n,
             "x": x,
             "y": y,
+            # inner nodes are labelled above themselves, end nodes to their right
+            "label_x": x if children.get(n) else x + 0.07,
+            "label_y": y + 0.38 if children.get(n) else y,
+            "inner": bool(children.get(n)),
             "label": labels[n],
             "active": n in active,
             "colour": ACTIVE if n in active else INACTIVE,
@@ -89,15 +93,23 @@ class DecisionTree(pn.viewable.Viewer):
         points = hv.Points(nodes, ["x", "y"], ["label", "colour", "active", "node"]).opts(
             color="colour", size=12, tools=["hover"], hover_tooltips=[("Step", "@label")]
         )
-        labels = hv.Labels(nodes, ["x", "y"], "label").opts(text_font_size="8pt", yoffset=-0.22, text_color="#222222")
-        return (segs * points * labels).opts(
+        inner = nodes[nodes["inner"]]
+        ends = nodes[~nodes["inner"]]
+        inner_labels = hv.Labels(inner, ["label_x", "label_y"], ["label", "colour"]).opts(
+            text_font_size="9pt", text_align="center", text_baseline="bottom", text_color="colour"
+        )
+        end_labels = hv.Labels(ends, ["label_x", "label_y"], ["label", "colour"]).opts(
+            text_font_size="9pt", text_align="left", text_baseline="middle", text_color="colour"
+        )
+        return (segs * points * inner_labels * end_labels).opts(
             xaxis=None,
             yaxis=None,
             responsive=True,
-            height=360,
+            height=420,
             toolbar=None,
             show_frame=False,
-            padding=(0.08, 0.25),
+            xlim=(-1.1, 4.9),
+            padding=(0.02, 0.1),
             title="Decision path for your constraints (orange)",
         )
 
