@@ -81,3 +81,8 @@ def hv_pane(obj: object, name: str, **kwargs: Any) -> pn.pane.HoloViews:
     """A HoloViews pane that keeps its own axes (Panel links same-named axes across panes by default),
     tagged with the CSS class ``view-<name>`` so tests and embedders can find it."""
     return pn.pane.HoloViews(obj, linked_axes=False, name=name, css_classes=[f"view-{name}"], **kwargs)
+
+
+def scroll_box(*objects: Any) -> pn.Column:
+    """Keep a wide chart (one with a ``min_width``) readable on phones: it scrolls sideways in its own box."""
+    return pn.Column(*objects, sizing_mode="stretch_width", styles={"overflow-x": "auto"}, min_width=0)

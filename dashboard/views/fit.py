@@ -10,7 +10,7 @@ import polars as pl
 
 from dashboard.recommend import FIT_ORDER, VRAM_SIZES_GB
 from dashboard.state import CUSTOM_MODEL, Explorer, to_pandas
-from dashboard.views.common import FIT_COLOURS, hv_pane
+from dashboard.views.common import FIT_COLOURS, hv_pane, scroll_box
 
 
 class SweetSpots(pn.viewable.Viewer):
@@ -87,7 +87,9 @@ class SweetSpots(pn.viewable.Viewer):
                 margin=(0, 10),
             ),
             legend,
-            hv_pane(dmap, sizing_mode="stretch_width", min_height=520, name="sweet-spots"),
+            scroll_box(
+                hv_pane(dmap, sizing_mode="stretch_width", min_height=520, min_width=560, name="sweet-spots"),
+            ),
             sizing_mode="stretch_width",
         )
 
@@ -107,6 +109,7 @@ class MemoryBreakdown(pn.viewable.Viewer):
             vdims=[hv.Dimension("gb", label="Memory (GB)")],
         ).opts(
             stacked=True,
+            xrotation=30,
             cmap=["#0072B2", "#E69F00", "#999999"],
             tools=["hover"],
             responsive=True,

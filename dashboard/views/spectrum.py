@@ -15,7 +15,8 @@ from dashboard.quants import BACKENDS
 from dashboard.state import Explorer
 from dashboard.views.common import DIMMED_ALPHA, hv_pane, linked_dmap
 
-COLUMNS = ["Size", "Quality", "Speed (L3.1-8B)", *(f"Speed {b}" for b in BACKENDS), "Notes"]
+SPEED_8B = "t/s (8B)"
+COLUMNS = ["Size", "Quality", SPEED_8B, *BACKENDS, "Notes"]
 
 
 def _scale(values: list[float | None], log: bool = False, invert: bool = False) -> list[float]:
@@ -78,7 +79,7 @@ def spectrum_frame(explorer: Explorer, selected: list[str]) -> pd.DataFrame:
         cells.append(
             {
                 **base,
-                "column": "Speed (L3.1-8B)",
+                "column": SPEED_8B,
                 "score": tg_score[i],
                 "label": "—" if tg is None else f"{tg:.0f} t/s",
                 "detail": "not measured"
@@ -96,7 +97,7 @@ def spectrum_frame(explorer: Explorer, selected: list[str]) -> pd.DataFrame:
             cells.append(
                 {
                     **base,
-                    "column": f"Speed {b}",
+                    "column": b,
                     "score": eff,
                     "label": "—" if eff is None else f"{verdict}",
                     "detail": "no measurement on this backend"
@@ -134,15 +135,12 @@ def spectrum_frame(explorer: Explorer, selected: list[str]) -> pd.DataFrame:
             },
             {
                 **base,
-                "column": "Speed (L3.1-8B)",
+                "column": SPEED_8B,
                 "score": math.nan,
                 "label": "—" if tg is None else f"{tg:.0f} t/s",
                 "detail": "your generation speed",
             },
-            *(
-                {**base, "column": f"Speed {b}", "score": math.nan, "label": "—", "detail": "your data"}
-                for b in BACKENDS
-            ),
+            *({**base, "column": b, "score": math.nan, "label": "—", "detail": "your data"} for b in BACKENDS),
             {**base, "column": "Notes", "score": math.nan, "label": "your data", "detail": u["source"]},
         ]
     df = pd.DataFrame(cells)
@@ -207,8 +205,10 @@ class SpectrumHeatmap(pn.viewable.Viewer):
         return pn.Column(
             pn.pane.Markdown(
                 "### Quantisation spectrum\nEvery quant type (rows, most bits first) scored per column: darker "
-                "is better. Speed per backend: how close generation gets to the memory-bandwidth limit relative "
-                "to the best type measured in the same run; 'slow' means a bigger type generated faster in that "
+                "is better. Size: bits per weight of the whole file; quality: mean KLD; t/s (8B): generation "
+                "speed on Llama-3.1-8B (hardware not stated by the source). CUDA, Metal, CPU: how close "
+                "generation gets to the memory-bandwidth limit relative to the best type measured in the same "
+                "run; 'slow' means a bigger type generated faster in that "
                 "run (grey: no measurement). † marks legacy types. Hover a cell for the number and its source.",
                 margin=(0, 10),
             ),

@@ -9,7 +9,7 @@ import param
 
 from dashboard.recommend import Recommendation, decision_tree
 from dashboard.state import Explorer
-from dashboard.views.common import hv_pane
+from dashboard.views.common import hv_pane, scroll_box
 
 ACTIVE = "#D55E00"
 INACTIVE = "#8C8C8C"
@@ -121,6 +121,8 @@ class DecisionTree(pn.viewable.Viewer):
                 "your priority. The orange path is the one your constraints take; its leaf is the recommendation.",
                 margin=(0, 10),
             ),
-            hv_pane(dmap, sizing_mode="stretch_width", height=420, name="decision-tree"),
+            scroll_box(
+                hv_pane(dmap, sizing_mode="stretch_width", height=420, min_width=540, name="decision-tree"),
+            ),
             sizing_mode="stretch_width",
         )
