@@ -124,6 +124,21 @@ def bench_model() -> dict[str, object]:
     }
 
 
+# From the widget's model changing in the page to the new recommendation on screen and Bokeh's document idle
+# (every view re-rendered); measured inside the page so the test driver's own latency is not counted.
+JS_CHANGE = """async (v) => {
+  const doc = window.Bokeh.documents[0];
+  const spin = [...doc.all_models].find(m => m.title === 'GPU memory (GB)');
+  const t0 = performance.now();
+  spin.value = v;
+  return await new Promise(resolve => {
+    const check = () => {
+      const done = [...doc.all_models].some(m => typeof m.text === 'string' && m.text.includes(' on ' + v + ' GB at '));
+      if (done && doc.is_idle) resolve(performance.now() - t0); else requestAnimationFrame(check);
+    };
+    check();
+  });
+}"""
 JS_IDLE = "() => window.Bokeh && window.Bokeh.documents.length > 0 && window.Bokeh.documents.every(d => d.is_idle)"
 VIEWS = [
     "quality-scatter",
@@ -181,17 +196,11 @@ def bench_app() -> dict[str, object]:
                     page.locator(f".view-{view} canvas").first.wait_for(state="attached", timeout=120_000)
                 page.wait_for_function(JS_IDLE, timeout=120_000, polling=50)
                 loads.append((time.perf_counter() - t0) * 1000)
-            box = page.get_by_role("textbox", name="GPU memory (GB)")
             samples = []
             values = [8, 12, 16, 24, 32, 48, 80, 10, 20, 40]
             for i in range(50):
                 value = values[i % len(values)] + (i // len(values))
-                box.fill(f"{value:g}")
-                t0 = time.perf_counter()
-                box.press("Enter")
-                page.get_by_text(re.compile(f" on {value:g} GB at ")).first.wait_for(timeout=60_000)
-                page.wait_for_function(JS_IDLE, timeout=60_000, polling=10)
-                samples.append((time.perf_counter() - t0) * 1000)
+                samples.append(page.evaluate(JS_CHANGE, value))
             browser.close()
     finally:
         server.terminate()

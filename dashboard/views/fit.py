@@ -7,6 +7,8 @@ import pandas as pd
 import panel as pn
 import param
 import polars as pl
+from bokeh.models import ColumnDataSource, FactorRange, HoverTool, Range1d, Span
+from bokeh.plotting import figure
 
 from dashboard.recommend import FIT_ORDER, VRAM_SIZES_GB
 from dashboard.state import CUSTOM_MODEL, Explorer, to_pandas
@@ -94,52 +96,95 @@ class SweetSpots(pn.viewable.Viewer):
         )
 
 
+PARTS = ("weights", "KV cache", "compute + output buffers")
+PART_COLOURS = ("#0072B2", "#E69F00", "#999999")
+
+
 class MemoryBreakdown(pn.viewable.Viewer):
-    """Weights, KV cache and buffers of the recommendation and its neighbours, against the budget line."""
+    """Weights, KV cache and buffers of the recommendation and its neighbours, against the budget line.
+
+    Drawn with Bokeh directly and updated in place (data, factors, budget line): it changes with every
+    constraint, and an in-place update keeps the interaction fast.
+    """
 
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
 
-    def _make(self, memory_breakdown: pl.DataFrame | None = None, vram_gb: float | None = None) -> hv.Overlay:
-        df = to_pandas(self.explorer.memory_breakdown)
-        df["gb"] = df["gib"] * 2**30 / 1e9
-        order = list(dict.fromkeys(df["quant"]))
-        bars = hv.Bars(
-            df,
-            kdims=[hv.Dimension("quant", label="Quant type", values=order), "part"],
-            vdims=[hv.Dimension("gb", label="Memory (GB)")],
-        ).opts(
-            stacked=True,
-            xrotation=30,
-            cmap=["#0072B2", "#E69F00", "#999999"],
-            tools=["hover"],
-            responsive=True,
+    def __init__(self, **params: object) -> None:
+        super().__init__(**params)
+        self._source = ColumnDataSource(data=self._data())
+        self._figure = figure(
+            x_range=FactorRange(*self._source.data["quant"]),
+            y_range=Range1d(0, 1),
             height=320,
-            hover_tooltips=[("Quant", "@quant"), ("Part", "@part"), ("Size", "@gb{0.00} GB")],
-            legend_position="top",
-            legend_cols=3,
+            sizing_mode="stretch_width",
+            tools="save",
+            toolbar_location="right",
+            title="",
+            y_axis_label="Memory (GB)",
+            x_axis_label="Quant type",
         )
+        renderers = self._figure.vbar_stack(
+            list(PARTS),
+            x="quant",
+            width=0.75,
+            color=list(PART_COLOURS),
+            source=self._source,
+            legend_label=list(PARTS),
+        )
+        self._figure.add_tools(
+            HoverTool(
+                renderers=renderers,
+                tooltips=[
+                    ("Quant", "@quant"),
+                    ("Part", "$name"),
+                    ("Size", "@$name{0.00} GB"),
+                    ("Total", "@total{0.00} GB"),
+                ],
+            )
+        )
+        self._figure.css_classes = ["view-memory-breakdown"]  # tests and embedders find the chart by this class
+        self._figure.legend.orientation = "horizontal"
+        self._figure.legend.location = "top_right"
+        self._figure.xaxis.major_label_orientation = 0.5
+        self._budget = Span(location=0, dimension="width", line_color="#D55E00", line_dash="dashed", line_width=2)
+        self._figure.add_layout(self._budget)
+        self._refresh()
+
+    def _data(self) -> dict[str, list]:
+        df = self.explorer.memory_breakdown
+        quants = list(dict.fromkeys(df["quant"]))
+        data: dict[str, list] = {"quant": quants}
+        for part in PARTS:
+            by_quant = dict(df.filter(pl.col("part") == part).select("quant", "gib").iter_rows())
+            data[part] = [by_quant.get(q, 0.0) * 2**30 / 1e9 for q in quants]
+        data["total"] = [sum(data[p][i] for p in PARTS) for i in range(len(quants))]
+        return data
+
+    @param.depends("explorer.memory_breakdown", "explorer.constraints.vram_gb", watch=True)
+    def _refresh(self) -> None:
+        data = self._data()
         budget = self.explorer.constraints.vram_gb
-        top = max(budget, float(df.groupby("quant")["gb"].sum().max())) * 1.1
-        line = hv.HLine(budget).opts(color="#D55E00", line_width=2, line_dash="dashed")
-        return (bars * line).opts(
-            title=f"Memory needed (recommended first); dashed: your {budget:g} GB", show_legend=True, ylim=(0, top)
-        )
+        if list(self._figure.x_range.factors) != data["quant"]:
+            self._figure.x_range.factors = data["quant"]
+        if data != self._source.data:
+            self._source.data = data
+        self._figure.y_range.end = max(budget, max(data["total"], default=0.0)) * 1.12
+        self._budget.location = budget
+        self._figure.title.text = f"Memory needed (recommended first); dashed: your {budget:g} GB"
 
     def __panel__(self) -> pn.viewable.Viewable:
-        dmap = hv.DynamicMap(
-            self._make,
-            streams=[
-                hv.streams.Params(self.explorer, ["memory_breakdown"]),
-                hv.streams.Params(self.explorer.constraints, ["vram_gb"]),
-            ],
-        )
         return pn.Column(
             pn.pane.Markdown(
                 "### Memory breakdown\nWhat llama.cpp allocates: the GGUF weights (its real quant mix), the KV "
                 "cache at your context, and the compute and output buffers. Dashed line: your memory budget.",
                 margin=(0, 10),
             ),
-            hv_pane(dmap, sizing_mode="stretch_width", height=320, name="memory-breakdown"),
+            pn.pane.Bokeh(
+                self._figure,
+                sizing_mode="stretch_width",
+                height=320,
+                name="memory-breakdown",
+            ),
             sizing_mode="stretch_width",
         )
 

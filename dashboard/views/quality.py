@@ -188,14 +188,16 @@ class QualityBars(pn.viewable.Viewer):
         )
         return bars
 
-    def _line(self, options: pl.DataFrame | None = None, selected_quants: list[str] | None = None) -> hv.Curve:
+    def _line(self) -> hv.Overlay:
+        """The compression line, with hvPlot on the (pandas) frame."""
+        import hvplot.pandas  # noqa: F401  (registers the .hvplot accessor)
+
         q = self.explorer.quants.filter(pl.col("mean_kld").is_not_null()).sort("file_bits_per_weight", descending=True)
         df = pd.DataFrame(
             {"quant": q["quant"].to_numpy(), "compression_ratio": (16 / q["file_bits_per_weight"]).to_numpy()}
         )
-        return hv.Curve(df, "quant", hv.Dimension("compression_ratio", label="Compression vs F16 (×)")).opts(
-            color="#D55E00", line_width=2, tools=["hover"]
-        ) * hv.Scatter(df, "quant", "compression_ratio").opts(color="#D55E00", size=5)
+        style = {"x": "quant", "y": "compression_ratio", "color": "#D55E00", "ylabel": "Compression vs F16 (×)"}
+        return df.hvplot.line(line_width=2, hover_cols=["quant"], **style) * df.hvplot.scatter(size=30, **style)
 
     def __panel__(self) -> pn.viewable.Viewable:
         bars = linked_dmap(self.explorer, self._make, [])

@@ -62,16 +62,24 @@ class RecommendationSummary(pn.viewable.Viewer):
 
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
 
-    @param.depends("explorer.recommendation", "explorer.error")
-    def _text(self) -> pn.viewable.Viewable:
-        if self.explorer.error:
-            return pn.pane.Alert(html.escape(self.explorer.error), alert_type="danger")
-        return pn.pane.Markdown(
-            recommendation_markdown(self.explorer.recommendation), name="recommendation", sizing_mode="stretch_width"
+    def __init__(self, **params: object) -> None:
+        super().__init__(**params)
+        # one pane each, updated in place: a new pane per change would rebuild the component in the browser
+        self._text = pn.pane.Markdown(
+            "", name="recommendation", sizing_mode="stretch_width", stylesheets=[":host { overflow-wrap: anywhere; }"]
         )
+        self._error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
+        self._update()
+
+    @param.depends("explorer.recommendation", "explorer.error", watch=True)
+    def _update(self) -> None:
+        self._error.object = html.escape(self.explorer.error)
+        self._error.visible = bool(self.explorer.error)
+        if self.explorer.recommendation is not None:
+            self._text.object = recommendation_markdown(self.explorer.recommendation)
 
     def __panel__(self) -> pn.viewable.Viewable:
-        return pn.Column(pn.panel(self._text), sizing_mode="stretch_width", name="recommendation-summary")
+        return pn.Column(self._error, self._text, sizing_mode="stretch_width", name="recommendation-summary")
 
 
 class SourcesPanel(pn.viewable.Viewer):
