@@ -40,6 +40,18 @@ POSITIVE = Column(pl.Float64, minimum=0.0)
 OPTIONAL_POSITIVE = Column(pl.Float64, nullable=True, minimum=0.0)
 BOOL = Column(pl.Boolean)
 
+# the architecture columns of the two tables measured with llama.cpp on random-weight models
+MEASURED_SHAPE: dict[str, Column] = {
+    "shape": TEXT,
+    "hidden_size": Column(pl.Int64, minimum=1),
+    "n_layers": Column(pl.Int64, minimum=1),
+    "n_heads": Column(pl.Int64, minimum=1),
+    "n_kv_heads": Column(pl.Int64, minimum=1),
+    "head_dim": Column(pl.Int64, minimum=1),
+    "ffn_hidden_size": Column(pl.Int64, minimum=1),
+    "vocab_size": Column(pl.Int64, minimum=1),
+}
+
 SCHEMAS: dict[str, dict[str, Column]] = {
     "ggml_types.csv": {
         "ggml_type": TEXT,
@@ -139,14 +151,7 @@ SCHEMAS: dict[str, dict[str, Column]] = {
         "source": TEXT,
     },
     "llamacpp_file_sizes.csv": {
-        "shape": TEXT,
-        "hidden_size": Column(pl.Int64, minimum=1),
-        "n_layers": Column(pl.Int64, minimum=1),
-        "n_heads": Column(pl.Int64, minimum=1),
-        "n_kv_heads": Column(pl.Int64, minimum=1),
-        "head_dim": Column(pl.Int64, minimum=1),
-        "ffn_hidden_size": Column(pl.Int64, minimum=1),
-        "vocab_size": Column(pl.Int64, minimum=1),
+        **MEASURED_SHAPE,
         "tied_embeddings": BOOL,
         "attention_bias": BOOL,
         "quant": TEXT,
@@ -158,14 +163,7 @@ SCHEMAS: dict[str, dict[str, Column]] = {
         "source": TEXT,
     },
     "llamacpp_buffers.csv": {
-        "shape": TEXT,
-        "hidden_size": Column(pl.Int64, minimum=1),
-        "n_layers": Column(pl.Int64, minimum=1),
-        "n_heads": Column(pl.Int64, minimum=1),
-        "n_kv_heads": Column(pl.Int64, minimum=1),
-        "head_dim": Column(pl.Int64, minimum=1),
-        "ffn_hidden_size": Column(pl.Int64, minimum=1),
-        "vocab_size": Column(pl.Int64, minimum=1),
+        **MEASURED_SHAPE,
         "context_tokens": Column(pl.Int64, minimum=1),
         "flash_attention": BOOL,
         "kv_cache_type": TEXT,

@@ -25,7 +25,6 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import replace
@@ -140,18 +139,6 @@ JS_CHANGE = """async (v) => {
   });
 }"""
 JS_IDLE = "() => window.Bokeh && window.Bokeh.documents.length > 0 && window.Bokeh.documents.every(d => d.is_idle)"
-VIEWS = [
-    "quality-scatter",
-    "quality-bars",
-    "compression-line",
-    "spectrum-heatmap",
-    "sweet-spots",
-    "efficiency-lines",
-    "efficiency-bars",
-    "decision-tree",
-    "memory-breakdown",
-    "colour-analogy",
-]
 
 
 def bench_app() -> dict[str, object]:
@@ -159,52 +146,27 @@ def bench_app() -> dict[str, object]:
 
     from playwright.sync_api import sync_playwright
 
-    from tests.ui.conftest import CHROMIUM, LAUNCH_ARGS, free_port, offline_stub, wait_for
+    from tests.ui.conftest import CHROMIUM, LAUNCH_ARGS, offline_stub, serve_app
+    from tests.ui.test_dashboard import VIEWS
 
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "panel",
-            "serve",
-            "dashboard/app.py",
-            "--port",
-            str(port),
-            "--address",
-            "127.0.0.1",
-            "--allow-websocket-origin",
-            f"127.0.0.1:{port}",
-        ],
-        cwd=REPO_ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/app"
-    try:
-        wait_for(url)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-            ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
-            ctx.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), offline_stub)
-            page = ctx.new_page()
-            loads = []
-            for _ in range(5):
-                t0 = time.perf_counter()
-                page.goto(url, wait_until="commit")
-                for view in VIEWS:  # locators pierce Panel's shadow DOM
-                    page.locator(f".view-{view} canvas").first.wait_for(state="attached", timeout=120_000)
-                page.wait_for_function(JS_IDLE, timeout=120_000, polling=50)
-                loads.append((time.perf_counter() - t0) * 1000)
-            samples = []
-            values = [8, 12, 16, 24, 32, 48, 80, 10, 20, 40]
-            for i in range(50):
-                value = values[i % len(values)] + (i // len(values))
-                samples.append(page.evaluate(JS_CHANGE, value))
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    with serve_app() as (url, _), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
+        ctx.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), offline_stub)
+        page = ctx.new_page()
+        loads = []
+        for _ in range(5):
+            t0 = time.perf_counter()
+            page.goto(url, wait_until="commit")
+            for view in VIEWS:  # locators pierce Panel's shadow DOM
+                page.locator(f".view-{view} canvas").first.wait_for(state="attached", timeout=120_000)
+            page.wait_for_function(JS_IDLE, timeout=120_000, polling=50)
+            loads.append((time.perf_counter() - t0) * 1000)
+        samples = []
+        values = [8, 12, 16, 24, 32, 48, 80, 10, 20, 40]
+        for i in range(50):
+            samples.append(page.evaluate(JS_CHANGE, values[i % len(values)] + (i // len(values))))
+        browser.close()
     return {"navigation_to_charts_drawn": percentiles(loads), "widget_change_to_views_updated": percentiles(samples)}
 
 

@@ -235,16 +235,9 @@ def test_every_catalog_model_and_quant_type_has_a_finite_estimate() -> None:
             assert math.isfinite(e.total_gib) and e.total_gib > 0, (model, q)
 
 
-@pytest.mark.parametrize(
-    "row",
-    [r for r in data.load_table("llamacpp_buffers").to_dicts() if "/" not in r["kv_cache_type"]],
-    ids=lambda r: (
-        f"{r['shape']}-c{r['context_tokens']}-fa{int(r['flash_attention'])}-{r['kv_cache_type']}-u{r['n_ubatch']}"
-    ),
-)
-def test_buffers_match_what_llama_cpp_reported(row: dict) -> None:
-    """KV, compute and output buffers against llama.cpp's own start-up log (CPU build, random-weight models)."""
-    spec = ModelSpec(
+def measured_spec(row: dict) -> ModelSpec:
+    """The architecture of one of the random-weight models llama.cpp was measured on (a data row)."""
+    return ModelSpec(
         name=row["shape"],
         params=1.0,
         n_layers=row["n_layers"],
@@ -255,7 +248,21 @@ def test_buffers_match_what_llama_cpp_reported(row: dict) -> None:
         vocab_size=row["vocab_size"],
         max_context=131072,
         ffn_hidden_size=row["ffn_hidden_size"],
+        tied_embeddings=row.get("tied_embeddings", False),
+        attention_bias=row.get("attention_bias", False),
     )
+
+
+@pytest.mark.parametrize(
+    "row",
+    [r for r in data.load_table("llamacpp_buffers").to_dicts() if "/" not in r["kv_cache_type"]],
+    ids=lambda r: (
+        f"{r['shape']}-c{r['context_tokens']}-fa{int(r['flash_attention'])}-{r['kv_cache_type']}-u{r['n_ubatch']}"
+    ),
+)
+def test_buffers_match_what_llama_cpp_reported(row: dict) -> None:
+    """KV, compute and output buffers against llama.cpp's own start-up log (CPU build, random-weight models)."""
+    spec = measured_spec(row)
     mib = 2**20
     kv = kv_cache_bytes(spec, row["context_tokens"], row["kv_cache_type"], row["n_ubatch"]) / mib
     assert kv == pytest.approx(row["kv_buffer_mib"], abs=0.01)
@@ -273,20 +280,7 @@ FILES = data.load_table("llamacpp_file_sizes").to_dicts()
 @pytest.mark.parametrize("row", FILES, ids=lambda r: f"{r['shape']}-{r['quant']}-imx{int(r['imatrix'])}-{r['method']}")
 def test_file_sizes_match_files_llama_quantize_wrote(row: dict) -> None:
     """Models outside the published tables (Llama-3.2-1B and Qwen2.5-7B shapes): within 0.5% of llama.cpp."""
-    spec = ModelSpec(
-        name=row["shape"],
-        params=1.0,
-        n_layers=row["n_layers"],
-        n_heads=row["n_heads"],
-        n_kv_heads=row["n_kv_heads"],
-        head_dim=row["head_dim"],
-        hidden_size=row["hidden_size"],
-        vocab_size=row["vocab_size"],
-        max_context=131072,
-        ffn_hidden_size=row["ffn_hidden_size"],
-        tied_embeddings=row["tied_embeddings"],
-        attention_bias=row["attention_bias"],
-    )
+    spec = measured_spec(row)
     if row["quant"] not in DEFAULT_TYPE:
         pytest.skip(f"{row['quant']} is not a type the dashboard models")
     assert weights_bytes(spec, row["quant"], row["imatrix"]) == pytest.approx(row["file_size_bytes"], rel=0.005)
@@ -307,20 +301,7 @@ def test_mix_rules_reproduce_every_tensor_type_llama_quantize_chose() -> None:
         if quant not in DEFAULT_TYPE or shape not in shapes:
             continue
         r = shapes[shape]
-        spec = ModelSpec(
-            name=shape,
-            params=1.0,
-            n_layers=r["n_layers"],
-            n_heads=r["n_heads"],
-            n_kv_heads=r["n_kv_heads"],
-            head_dim=r["head_dim"],
-            hidden_size=r["hidden_size"],
-            vocab_size=r["vocab_size"],
-            max_context=131072,
-            ffn_hidden_size=r["ffn_hidden_size"],
-            tied_embeddings=r["tied_embeddings"],
-            attention_bias=r["attention_bias"],
-        )
+        spec = measured_spec(r)
         ours = dict(tensor_types(spec, quant, imatrix != "noimatrix").select("tensor", "ggml_type").iter_rows())
         for name, ggml_type in group.select("tensor_name", "ggml_type").iter_rows():
             if name == "rope_freqs.weight":

@@ -115,7 +115,7 @@ class MemoryBreakdown(pn.viewable.Viewer):
         self._figure = figure(
             x_range=FactorRange(*self._source.data["quant"]),
             y_range=Range1d(0, 1),
-            height=320,
+            height=360,
             sizing_mode="stretch_width",
             tools="save",
             toolbar_location="right",
@@ -144,7 +144,8 @@ class MemoryBreakdown(pn.viewable.Viewer):
         )
         self._figure.css_classes = ["view-memory-breakdown"]  # tests and embedders find the chart by this class
         self._figure.legend.orientation = "horizontal"
-        self._figure.legend.location = "top_right"
+        self._figure.legend.label_text_font_size = "8pt"
+        self._figure.add_layout(self._figure.legend[0], "below")  # outside the bars, also on phones
         self._figure.xaxis.major_label_orientation = 0.5
         self._budget = Span(location=0, dimension="width", line_color="#D55E00", line_dash="dashed", line_width=2)
         self._figure.add_layout(self._budget)
@@ -170,7 +171,7 @@ class MemoryBreakdown(pn.viewable.Viewer):
             self._source.data = data
         self._figure.y_range.end = max(budget, max(data["total"], default=0.0)) * 1.12
         self._budget.location = budget
-        self._figure.title.text = f"Memory needed (recommended first); dashed: your {budget:g} GB"
+        self._figure.title.text = f"Memory needed; dashed line: your {budget:g} GB"
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(
@@ -182,7 +183,7 @@ class MemoryBreakdown(pn.viewable.Viewer):
             pn.pane.Bokeh(
                 self._figure,
                 sizing_mode="stretch_width",
-                height=320,
+                height=360,
                 name="memory-breakdown",
             ),
             sizing_mode="stretch_width",

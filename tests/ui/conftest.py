@@ -6,6 +6,7 @@ The tests need Debian's chromium at /usr/bin/chromium. Without it they are skipp
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -16,6 +17,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -50,13 +52,10 @@ def browser_available() -> None:
         pytest.skip("Chromium not installed (apt-get install -y chromium)")
 
 
-@pytest.fixture(scope="session")
-def served_app(browser_available: None) -> Iterator[str]:
-    """``panel serve dashboard/app.py`` on a free loopback port; yields the app URL."""
+@contextlib.contextmanager
+def serve_app(log: IO[str] | int = subprocess.DEVNULL) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``panel serve dashboard/app.py`` on a free loopback port; yields the app URL and the server process."""
     port = free_port()
-    log = REPO_ROOT / "tests" / "ui" / "artifacts"
-    log.mkdir(parents=True, exist_ok=True)
-    out = open(log / "panel-serve.log", "w")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -74,19 +73,28 @@ def served_app(browser_available: None) -> Iterator[str]:
             "1",
         ],
         cwd=REPO_ROOT,
-        stdout=out,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_for(f"http://127.0.0.1:{port}/app")
-        yield f"http://127.0.0.1:{port}/app"
+        url = f"http://127.0.0.1:{port}/app"
+        wait_for(url)
+        yield url, proc
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-        out.close()
+
+
+@pytest.fixture(scope="session")
+def served_app(browser_available: None) -> Iterator[str]:
+    """The dashboard served for the browser tests; its log goes to tests/ui/artifacts/panel-serve.log."""
+    folder = REPO_ROOT / "tests" / "ui" / "artifacts"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "panel-serve.log", "w") as log, serve_app(log) as (url, _):
+        yield url
 
 
 def offline_stub(route: object) -> None:
