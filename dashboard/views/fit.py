@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import holoviews as hv
-import pandas as pd
 import panel as pn
 import param
 import polars as pl
@@ -11,7 +10,7 @@ from bokeh.models import ColumnDataSource, FactorRange, HoverTool, Range1d, Span
 from bokeh.plotting import figure
 
 from dashboard.recommend import FIT_ORDER, VRAM_SIZES_GB
-from dashboard.state import CUSTOM_MODEL, Explorer, to_pandas
+from dashboard.state import Explorer, to_pandas
 from dashboard.views.common import FIT_COLOURS, hv_pane, scroll_box
 
 
@@ -188,28 +187,3 @@ class MemoryBreakdown(pn.viewable.Viewer):
             ),
             sizing_mode="stretch_width",
         )
-
-
-def options_table(explorer: Explorer) -> pd.DataFrame:
-    """Every candidate for the current constraints, for the table view (decimal GB for display)."""
-    df = to_pandas(explorer.options)
-    for col in ("total_gib", "weights_gib", "kv_cache_gib", "overhead_gib", "free_gib"):
-        df[col.replace("_gib", "_gb")] = (df[col] * 2**30 / 1e9).round(2)
-    return df[
-        [
-            "quant",
-            "family",
-            "fit",
-            "total_gb",
-            "weights_gb",
-            "kv_cache_gb",
-            "overhead_gb",
-            "free_gb",
-            "mean_kld",
-            "quality_band",
-            "speed_verdict",
-        ]
-    ]
-
-
-__all__ = ["CUSTOM_MODEL", "MemoryBreakdown", "SweetSpots", "options_table"]
