@@ -26,6 +26,7 @@ from typing import Literal
 
 import polars as pl
 
+from dashboard.hardware import headroom_gib
 from dashboard.memory import ModelSpec, catalog, estimate, gb_to_gib, resolve_model
 from dashboard.quants import BACKENDS, QUALITY_BANDS, quality_band, quant_summary
 
@@ -33,10 +34,8 @@ Priority = Literal["quality", "size", "speed"]
 PRIORITIES: tuple[str, ...] = ("quality", "size", "speed")
 FIT_ORDER: tuple[str, ...] = ("fits", "tight", "partial offload", "no")
 PRIORITY_BAND_LIMIT = {"quality": None, "size": 0.05, "speed": 0.15}
-# Headroom kept free for the driver/runtime context and other programs: 5% of the budget, at least
-# 0.5 GiB. A choice inside the headroom is "tight". This is the dashboard's rule, not a measurement.
-HEADROOM_FRACTION = 0.05
-HEADROOM_MIN_GIB = 0.5
+# Headroom kept free for the driver/runtime context and other programs (dashboard.hardware.headroom_gib): a
+# choice inside the headroom is "tight".
 # Partial offload is offered when at least half of the weights and cache would sit in VRAM.
 PARTIAL_OFFLOAD_MIN_FRACTION = 0.5
 VRAM_SIZES_GB: tuple[int, ...] = (8, 12, 16, 24, 32, 48, 80, 128)
@@ -127,7 +126,7 @@ def _gb(gib: float) -> str:
 
 def fit_status(total_gib: float, budget_gib: float) -> str:
     """``fits``, ``tight`` (inside the headroom), ``partial offload`` or ``no``."""
-    headroom = max(HEADROOM_FRACTION * budget_gib, HEADROOM_MIN_GIB)
+    headroom = headroom_gib(budget_gib)
     if total_gib <= budget_gib - headroom:
         return "fits"
     if total_gib <= budget_gib:

@@ -2,6 +2,7 @@
 
     python scripts/bench.py                 # everything (model layer, served app, static site)
     python scripts/bench.py --only model    # model layer only (no browser needed)
+    python scripts/bench.py --only speed    # hardware.estimate_speed per (model, quant, device) only
     python scripts/bench.py --json bench-results.json
 
 * model: one constraint change -> every derived frame recomputed (p50/p95 over 200 changes); the full
@@ -13,7 +14,8 @@
   pre-rendered first view against a plain static HTML page of comparable content, as a ratio; the number
   of packages the page installs and the bytes of the page's own assets.
 
-Targets (from the project's issues): p50 < 10 ms per change in the model layer; p50 < 150 ms from a widget
+Targets (from the project's issues): p50 < 10 ms per change in the model layer; the speed estimate < 1 ms per
+(model, quant, device); p50 < 150 ms from a widget
 change to every view updated in the served app.
 """
 
@@ -103,6 +105,7 @@ def bench_model() -> dict[str, object]:
     finally:
         memory.resolve_model = original
         recommend.resolve_model = original
+    speed = bench_speed_estimate()
     n_quants = len(recommend._candidates())
     cells = len(specs) * len(recommend.VRAM_SIZES_GB) * len(recommend.CONTEXT_SIZES_TOKENS)
     return {
@@ -120,7 +123,43 @@ def bench_model() -> dict[str, object]:
             "seconds": round(big_s, 3),
             "growth_ratio": round(big_s / grid_s, 2),
         },
+        **speed,
     }
+
+
+def bench_speed_estimate() -> dict[str, object]:
+    """``hardware.estimate_speed`` per (model, quant, device): every catalog model x quant x 6 devices.
+
+    Cold: the per-layer byte split of each (model, quant) computed on first use (the calibration itself is fitted
+    once per process, timed apart). Warm: the same calls again (the split is cached, bounded LRU).
+    """
+    from dashboard import hardware
+    from dashboard.memory import catalog, quant_types
+
+    t0 = time.perf_counter()
+    hardware.calibration()
+    hardware.validation_summary()
+    calibration_ms = (time.perf_counter() - t0) * 1000
+    devices = [
+        "GeForce RTX 4090",
+        "GeForce RTX 3060 12 GB",
+        "H100 SXM5 80 GB",
+        "Apple M3 Max",
+        "Radeon RX 7900 XTX",
+        "Apple M1",
+    ]
+    calls = [(m, q, d) for m in catalog() for q in quant_types() for d in devices]
+    out: dict[str, object] = {"speed_estimate_calibration_ms": round(calibration_ms, 1)}
+    for label in ("cold", "warm"):
+        if label == "cold":
+            hardware.layer_bytes.cache_clear()
+        samples = []
+        for m, q, d in calls:
+            t0 = time.perf_counter()
+            hardware.estimate_speed(m, q, device=d, context=8192)
+            samples.append((time.perf_counter() - t0) * 1000)
+        out[f"speed_estimate_{label}"] = percentiles(samples)
+    return out
 
 
 # From the widget's model changing in the page to the new recommendation on screen and Bokeh's document idle
@@ -275,14 +314,16 @@ def machine() -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["model", "app", "site"], action="append")
+    parser.add_argument("--only", choices=["model", "speed", "app", "site"], action="append")
     parser.add_argument("--json", type=Path, default=REPO_ROOT / "bench-results.json")
     args = parser.parse_args(argv)
     parts = args.only or ["model", "app", "site"]
     results: dict[str, object] = {"machine": machine()}
     for part in parts:
         print(f"running {part} benchmarks…", flush=True)
-        results[part] = {"model": bench_model, "app": bench_app, "site": bench_site}[part]()
+        results[part] = {"model": bench_model, "speed": bench_speed_estimate, "app": bench_app, "site": bench_site}[
+            part
+        ]()
     args.json.write_text(json.dumps(results, indent=2))
     print(f"\n{'benchmark':58s} value")
     for part in parts:

@@ -479,6 +479,129 @@ def models(research: Path) -> pl.DataFrame:
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
+# --- devices and measured llama-bench speeds (research notes' cross_size/ folder) ---
+
+CROSS_SIZE = "cross_size"
+# How llama.cpp's speed model groups devices: by the memory the weights stream from. Derived from the catalog's
+# vendor, class and memory type (the rule is written here; no value is typed).
+SPEED_CLASS_RULES = (
+    ("apple_metal", lambda r: r["vendor"] == "Apple"),
+    ("cpu_ram", lambda r: r["class"] == "CPU system RAM"),
+    ("gpu_hbm", lambda r: (r["memory_type"] or "").startswith("HBM")),
+    ("gpu_gddr", lambda r: True),
+)
+# M3 Max: the catalog leaves its maximum memory blank (not read from a source); the 64 GB machine
+# whose Metal working set llama.cpp logged (apple_gpu_working_set.csv) is the configuration we offer.
+M3_MAX_MEASURED_MEMORY_GB = "64"
+
+
+def speed_class_of(row: dict[str, str]) -> str:
+    """``gpu_gddr``, ``gpu_hbm``, ``apple_metal`` or ``cpu_ram`` for a catalog row."""
+    return next(name for name, rule in SPEED_CLASS_RULES if rule(row))
+
+
+def devices(research: Path) -> pl.DataFrame:
+    """The device catalog: memory size and bandwidth per GPU, Apple chip and desktop RAM kind."""
+    df = read(research / CROSS_SIZE, "device_catalog.csv")
+    rows = []
+    for r in df.iter_rows(named=True):
+        memory, source = r["memory_gb"], r["source"]
+        if r["device"] == "Apple M3 Max" and not memory:
+            memory = M3_MAX_MEASURED_MEMORY_GB
+            source += (
+                " | memory: the 64 GB M3 Max of XiongjieDai/GPU-Benchmarks-on-LLM-Inference @ aa72e0ec "
+                "LLaMA 3/Mac/M3max_64GB.ipynb (max configuration not sourced)"
+            )
+        rows.append(
+            {
+                "device": r["device"],
+                "vendor": r["vendor"],
+                "device_class": r["class"],
+                "speed_class": speed_class_of(r),
+                "memory_type": r["memory_type"],
+                "memory_gb": float(memory) if memory else None,
+                "memory_bandwidth_gb_per_s": float(r["memory_bandwidth_gbps"]),
+                "bandwidth_kind": r["bandwidth_kind"],
+                "notes": r["notes"] or "",
+                "source": source,
+            }
+        )
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def apple_working_set(research: Path) -> pl.DataFrame:
+    """Metal's default working-set limit (recommendedMaxWorkingSetSize) as llama.cpp logged it.
+
+    Only the llama.cpp log lines are used (the other rows of the research table are statements, kept there).
+    The share is the logged value over the installed memory (GiB: Apple's "GB" of RAM are binary), in the unit
+    the research notes found consistent for each build (``DERIVED_fraction_if_unit_is_...``).
+    """
+    df = read(research / CROSS_SIZE, "apple_gpu_working_set.csv").filter(
+        pl.col("how_obtained").str.starts_with("ggml_metal_init")
+    )
+    rows = []
+    for r in df.iter_rows(named=True):
+        in_mib = "1024*1024" in r["reported_unit"]
+        share = r["DERIVED_fraction_if_unit_is_MiB"] if in_mib else r["DERIVED_fraction_if_unit_is_1e6_bytes"]
+        rows.append(
+            {
+                "machine": r["device"],
+                "installed_memory_gib": float(r["installed_memory_GB"]),
+                "reported_working_set": float(r["reported_value"]),
+                "reported_unit": "MiB" if in_mib else "MB (10^6 bytes)",
+                "working_set_share": float(share),
+                "build": r["macos_or_build"],
+                "source": r["source"],
+            }
+        )
+    return pl.DataFrame(rows).sort("installed_memory_gib", "machine")
+
+
+# The benchmark's model files and the catalog architectures they share (Llama 3 and 3.1 differ only in rope
+# scaling and context, not in any tensor shape).
+BENCH_MODELS = {"Meta-Llama-3-8B": "Llama-3.1-8B", "Meta-Llama-3-70B": "Llama-3.1-70B"}
+
+
+def llama_bench_devices(research: Path) -> pl.DataFrame:
+    """Measured llama-bench token generation (tgN) per device configuration, Llama-3 8B/70B at Q4_K_M and F16.
+
+    OOM rows are dropped (no speed). The catalog device comes from the research notes' own mapping of each
+    single-device label (``DERIVED_effective_bandwidth``), multi-GPU labels add `` * N``.
+    """
+    folder = research / CROSS_SIZE
+    mapping = dict(
+        read(folder, "DERIVED_effective_bandwidth_llama3_xiongjiedai.csv")
+        .select("device_label", "catalog_device")
+        .unique()
+        .iter_rows()
+    )
+    df = read(folder, "speed_llama3_8b_70b_xiongjiedai.csv").filter(
+        pl.col("test").str.starts_with("tg") & (pl.col("tokens_per_s") != "OOM")
+    )
+    rows = []
+    for r in df.iter_rows(named=True):
+        single = r["device_label"].split(" * ")[0]
+        rows.append(
+            {
+                "device_label": r["device_label"],
+                "device": mapping[single],
+                "n_gpus": int(r["n_gpus"]),
+                "model": BENCH_MODELS[r["model"]],
+                "model_as_stated": r["model"],
+                "quant": r["quant"],
+                "file_size_gib": float(r["file_size"]),
+                "test": r["test"],
+                "generated_tokens": int(r["test"].removeprefix("tg")),
+                "tokens_per_s": float(r["tokens_per_s"]),
+                "tokens_per_s_err": float(r["err"]) if r["err"] else None,
+                "build": r["build"],
+                "note": r["note"] or "",
+                "source": r["source"],
+            }
+        )
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
 OUTPUTS = {
     "ggml_types.csv": lambda r, g: g,
     "quant_types.csv": quant_types,
@@ -487,6 +610,9 @@ OUTPUTS = {
     "speed.csv": lambda r, g: speed(r),
     "quality_by_model.csv": lambda r, g: quality_by_model(r),
     "models.csv": lambda r, g: models(r),
+    "devices.csv": lambda r, g: devices(r),
+    "apple_working_set.csv": lambda r, g: apple_working_set(r),
+    "llama_bench_devices.csv": lambda r, g: llama_bench_devices(r),
 }
 
 

@@ -28,6 +28,15 @@ SOURCE_LINKS = {
         "https://github.com/ggml-org/llama.cpp/pull/1684",
     ),
     "models": ("Architecture catalog (data/notes/model_configs.md)", "https://github.com/meta-llama/llama-models"),
+    "devices": ("Device memory and bandwidth (TechPowerUp GPU Database)", "https://www.techpowerup.com/gpu-specs/"),
+    "apple_working_set": (
+        "Metal working set logged by llama.cpp (XiongjieDai notebooks)",
+        "https://github.com/XiongjieDai/GPU-Benchmarks-on-LLM-Inference",
+    ),
+    "llama_bench_devices": (
+        "llama-bench per device (XiongjieDai)",
+        "https://github.com/XiongjieDai/GPU-Benchmarks-on-LLM-Inference",
+    ),
     "llamacpp_file_sizes": (
         "GGUF sizes measured with llama.cpp 0c1e57098",
         "https://pypi.org/project/llama-cpp-python/0.3.36/",
