@@ -21,11 +21,12 @@ and the recommendation can never disagree:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Literal
 
 import polars as pl
 
+from dashboard import quality as quality_mod
 from dashboard.hardware import headroom_gib
 from dashboard.memory import ModelSpec, catalog, estimate, gb_to_gib, resolve_model
 from dashboard.quants import BACKENDS, QUALITY_BANDS, quality_band, quant_summary
@@ -361,3 +362,137 @@ def decision_tree() -> list[tuple[str, str | None, str]]:
         nodes.append((f"{p}/fallback", f"priority:{p}", f"None with KLD <= {limit} fits: lowest KLD"))
     nodes += [(f"{p}/none", f"priority:{p}", "Nothing fits: suggestions") for p in PRIORITIES]
     return nodes
+
+
+# ------------------------------------------------------------------------------ comparing models at a budget
+
+# Expected log-perplexities closer than this are a tie (1% in perplexity), broken toward the smaller quality
+# cost: the Llama 3 exponent is calibrated on an MMLU tie (70B IQ1_M 65.21 vs 8B F16 65.20), so a 70B at that
+# type is not "expected to beat" the 8B. The dashboard's rule, not a measurement.
+SCORE_TIE_LOG = 0.01
+COMPARE_KLD_LIMITS = {"quality": None, "size": PRIORITY_BAND_LIMIT["size"], "speed": PRIORITY_BAND_LIMIT["speed"]}
+
+
+@cache
+def cost_limit_pct(priority: str) -> float | None:
+    """The perplexity-increase gate of a priority, translated from its KLD gate on the Llama-3-8B scoreboard.
+
+    The largest perplexity increase (% over F16) among the Llama-3-8B types whose mean KLD is within the gate:
+    KLD <= 0.05 ("good") -> +4.3% (Q4_K_S without imatrix), KLD <= 0.15 ("acceptable") -> +14.9% (IQ3_XS).
+    """
+    limit = COMPARE_KLD_LIMITS[priority]
+    if limit is None:
+        return None
+    scoreboard = quality_mod.fit_points().filter(pl.col("table") == quality_mod.LLAMA3_8B_SCOREBOARD)
+    kld = quality_mod._kld_lookup()
+    inside = scoreboard.filter(pl.col("quant").is_in([q for q, v in kld.items() if v <= limit]))
+    return float(inside["ppl_increase_pct"].max())
+
+
+def compare_models(vram_gb: float, context: int, kv_cache: str, backend: str, priority: str) -> pl.DataFrame:
+    """Every (catalog model, quant type) that fits ``vram_gb`` at ``context`` tokens, with its quality estimate.
+
+    One row per fitting pair: memory (GiB), fit (``fits`` or ``tight``), the quality estimate of
+    :func:`dashboard.quality.estimate_quality` (``ppl_increase_pct``, ``low_pct``, ``high_pct``, ``interval``,
+    ``basis``), the measured mean KLD and MMLU where a table has them, and ``rank`` within its
+    ``comparison_group``. Sizes are compared only inside a group whose sizes the data compares
+    (:func:`dashboard.quality.size_scalings`: Llama 3, Qwen2.5); every other model is its own group, and
+    ``comparison_basis`` says so. Rank 1 is the group's best choice under ``priority``:
+
+    * ``quality``: lowest ``size_score`` (expected log-perplexity on the group's F16 scale; a model alone in its
+      group: lowest cost);
+    * ``size``: smallest memory among the pairs within :func:`cost_limit_pct` ("good"), then by quality;
+    * ``speed``: fastest expected generation (bandwidth-bound: backend efficiency / weights) among the pairs
+      within the "acceptable" gate, then by quality.
+    """
+    Constraints(vram_gb=vram_gb, context=context, kv_cache=kv_cache, backend=backend, priority=priority)
+    return _compare_models(float(vram_gb), int(context), kv_cache, backend, priority)
+
+
+@lru_cache(maxsize=32)
+def _compare_models(vram_gb: float, context: int, kv_cache: str, backend: str, priority: str) -> pl.DataFrame:
+    budget_gib = gb_to_gib(vram_gb)
+    backend_col = f"efficiency_{backend.lower()}"
+    efficiency = dict(zip(_candidates()["quant"], _candidates()[backend_col], strict=True))
+    rows = []
+    for name, spec in catalog().items():
+        scaling = quality_mod.size_scaling_for(name)
+        for quant in _candidates()["quant"]:
+            e = estimate(spec, quant, context, kv_cache)
+            fit = fit_status(e.total_gib, budget_gib)
+            if fit not in ("fits", "tight"):
+                continue
+            q = quality_mod.estimate_quality(spec, quant)
+            rows.append(
+                {
+                    "model": name,
+                    "family": spec.family,
+                    "comparison_group": scaling.group if scaling else name,
+                    "comparison_basis": scaling.basis
+                    if scaling
+                    else f"no table compares {spec.family} sizes: {name} is compared only with its own quant types",
+                    "quant": quant,
+                    "params_b": spec.params / 1e9,
+                    "bits_per_weight": e.bits_per_weight,
+                    "weights_gib": e.weights_gib,
+                    "total_gib": e.total_gib,
+                    "fit": fit,
+                    "ppl_increase_pct": q.ppl_increase_pct,
+                    "low_pct": q.low_pct,
+                    "high_pct": q.high_pct,
+                    "interval": q.interval,
+                    "basis": q.basis,
+                    "measured": q.measured,
+                    "mean_kld": q.mean_kld,
+                    "mmlu_accuracy_pct": q.mmlu_accuracy_pct,
+                    "mmlu_basis": q.mmlu_basis,
+                    "size_score": quality_mod.size_score(q, scaling) if scaling else None,
+                    "relative_speed": (efficiency.get(quant) or 1.0) / e.weights_gib,
+                }
+            )
+    schema_overrides = {"mean_kld": pl.Float64, "mmlu_accuracy_pct": pl.Float64, "mmlu_basis": pl.String}
+    schema_overrides |= {"size_score": pl.Float64}
+    df = pl.DataFrame(rows, schema_overrides=schema_overrides) if rows else _empty_comparison()
+    quality_key = pl.coalesce(
+        (pl.col("size_score") / SCORE_TIE_LOG).round() + pl.col("ppl_increase_pct").log1p() * 1e-6,
+        pl.col("ppl_increase_pct").log1p(),
+    )
+    limit = cost_limit_pct(priority)
+    gated = pl.lit(True) if limit is None else pl.col("ppl_increase_pct") <= limit
+    primary = {"quality": quality_key, "size": pl.col("total_gib"), "speed": -pl.col("relative_speed")}[priority]
+    df = df.with_columns(
+        (~gated).alias("_outside_gate"),
+        pl.when(gated).then(primary).otherwise(quality_key).alias("_primary"),
+        quality_key.alias("_quality"),
+    )
+    df = df.sort("comparison_group", "_outside_gate", "_primary", "_quality", "total_gib")
+    df = df.with_columns(pl.int_range(1, pl.len() + 1).over("comparison_group").alias("rank"))
+    return df.drop("_outside_gate", "_primary", "_quality").sort("comparison_group", "rank")
+
+
+def _empty_comparison() -> pl.DataFrame:
+    return pl.DataFrame(
+        schema={
+            "model": pl.String,
+            "family": pl.String,
+            "comparison_group": pl.String,
+            "comparison_basis": pl.String,
+            "quant": pl.String,
+            "params_b": pl.Float64,
+            "bits_per_weight": pl.Float64,
+            "weights_gib": pl.Float64,
+            "total_gib": pl.Float64,
+            "fit": pl.String,
+            "ppl_increase_pct": pl.Float64,
+            "low_pct": pl.Float64,
+            "high_pct": pl.Float64,
+            "interval": pl.String,
+            "basis": pl.String,
+            "measured": pl.Boolean,
+            "mean_kld": pl.Float64,
+            "mmlu_accuracy_pct": pl.Float64,
+            "mmlu_basis": pl.String,
+            "size_score": pl.Float64,
+            "relative_speed": pl.Float64,
+        }
+    )

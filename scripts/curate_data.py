@@ -602,6 +602,84 @@ def llama_bench_devices(research: Path) -> pl.DataFrame:
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
+CROSS_SIZE = "cross_size"
+# Tokenizer family of each cross-size table: perplexities compare only within one table and one family.
+CROSS_SIZE_PPL_TABLES = {
+    "quality_qwen2_instruct_hf_gguf_cards.csv": (
+        "Qwen2-Instruct GGUF cards (wikitext, llama-perplexity)",
+        "Qwen2",
+    ),
+    "quality_llama3_70b_ppl_dranger003_pr6745.csv": (
+        "Llama-3-70B, dranger003 in PR #6745 (wiki.test, imatrix below Q6_K)",
+        "Llama 3",
+    ),
+}
+
+
+def _quant_expr() -> pl.Expr:
+    """:func:`normalise_quant` as a polars expression."""
+    upper = pl.col("quant").str.strip_chars().str.to_uppercase()
+    return pl.when(upper == "FP16").then(pl.lit("F16")).otherwise(upper).alias("quant")
+
+
+def quality_sizes_ppl(research: Path) -> pl.DataFrame:
+    """Perplexity per (model size, quant) from the cross-size tables, one table's method per ``table`` value.
+
+    Each table carries its own F16 baseline; perplexities compare only within one ``table`` (same method,
+    same tokenizer family). Sizes are GiB where the source gives them (dranger003: GiB); Qwen's cards give
+    none. Only the ``perplexity`` rows are kept: dranger003's published "Delta (FP16)" equals
+    PPL/PPL(F16) - 1 (REPORT.md A3), which the dashboard recomputes.
+    """
+    # model names lose the maker prefix ("Meta-Llama-3-70B" -> "Llama-3-70B")
+    frames = []
+    for file, (table, tokenizer_family) in CROSS_SIZE_PPL_TABLES.items():
+        df = read(research / CROSS_SIZE, file).filter(pl.col("metric") == "perplexity")
+        frames.append(
+            df.select(
+                pl.lit(table).alias("table"),
+                pl.lit(tokenizer_family).alias("tokenizer_family"),
+                pl.col("model").str.strip_prefix("Meta-"),
+                pl.col("params_b").cast(pl.Float64),
+                _quant_expr(),
+                pl.col("imatrix"),
+                pl.when(pl.col("file_size_unit") == "GiB")
+                .then(pl.col("file_size").cast(pl.Float64, strict=False))
+                .otherwise(None)
+                .alias("file_size_gib"),
+                pl.col("value").cast(pl.Float64).alias("perplexity"),
+                pl.col("err").cast(pl.Float64, strict=False).alias("perplexity_err"),
+                pl.col("dataset"),
+                pl.col("source"),
+            )
+        )
+    return pl.concat(frames)
+
+
+def quality_sizes_mmlu(research: Path) -> pl.DataFrame:
+    """MMLU accuracy of Llama-3-Instruct 8B and 70B per GGUF quant (matt-c1), plus the non-GGUF 8B rows.
+
+    ``format`` is GGUF, Exl2 or transformers (from the source's notes); ``quant`` keeps the source's
+    name for the non-GGUF rows. The author's "model size" excludes the token embeddings and is GiB.
+    The 70B was scored on 50 questions per category, the 8B on full MMLU (``questions``).
+    """
+    df = read(research / CROSS_SIZE, "quality_llama3_instruct_8b_70b_mmlu_matt-c1.csv")
+    fmt = pl.col("notes").str.extract(r"format=([A-Za-z0-9]+)")
+    return df.select(
+        pl.lit("Llama-3-Instruct MMLU, matt-c1 (5-shot, n_ctx 2048)").alias("table"),
+        pl.col("model").str.strip_prefix("Meta-"),
+        pl.col("params_b").cast(pl.Float64),
+        pl.when(fmt == "GGUF").then(_quant_expr()).otherwise(pl.col("quant")).alias("quant"),
+        fmt.alias("format"),
+        pl.col("file_size").cast(pl.Float64).alias("size_without_embeddings_gib"),
+        pl.col("value").cast(pl.Float64).alias("mmlu_accuracy_pct"),
+        pl.when(pl.col("notes").str.contains("50 questions per category"))
+        .then(pl.lit("50 per category"))
+        .otherwise(pl.lit("full MMLU (14,042)"))
+        .alias("questions"),
+        pl.col("source"),
+    )
+
+
 OUTPUTS = {
     "ggml_types.csv": lambda r, g: g,
     "quant_types.csv": quant_types,
@@ -613,6 +691,8 @@ OUTPUTS = {
     "devices.csv": lambda r, g: devices(r),
     "apple_working_set.csv": lambda r, g: apple_working_set(r),
     "llama_bench_devices.csv": lambda r, g: llama_bench_devices(r),
+    "quality_sizes_ppl.csv": lambda r, g: quality_sizes_ppl(r),
+    "quality_sizes_mmlu.csv": lambda r, g: quality_sizes_mmlu(r),
 }
 
 
