@@ -41,6 +41,14 @@ SOURCE_LINKS = {
         "GGUF sizes measured with llama.cpp 0c1e57098",
         "https://pypi.org/project/llama-cpp-python/0.3.36/",
     ),
+    "quality_sizes_ppl": (
+        "Perplexity across sizes: Qwen2 cards, Llama-3-70B (PR #6745)",
+        "https://github.com/ggml-org/llama.cpp/pull/6745#issuecomment-2093892514",
+    ),
+    "quality_sizes_mmlu": (
+        "Llama-3 8B vs 70B MMLU per quant (matt-c1)",
+        "https://github.com/matt-c1/llama-3-quant-comparison",
+    ),
     "llamacpp_buffers": (
         "Run-time buffers measured with llama.cpp 0c1e57098",
         "https://pypi.org/project/llama-cpp-python/0.3.36/",
