@@ -8,7 +8,7 @@ The rules follow ``llama_tensor_get_type_impl``, ``tensor_type_fallback`` and
 ``llama_ftype_get_default_type`` in ``src/llama-quant.cpp`` of ggml-org/llama.cpp @ 0c1e57098 (the
 revision vendored by llama-cpp-python 0.3.36), for the llama-style architectures in the catalog
 (dense and mixture-of-experts, GQA, tied or untied embeddings). Falcon-only branches and
-architecture-specific overrides for other families are left out. ``scripts/measure_llamacpp.md``
+architecture-specific overrides for other families are left out. ``scripts/llamacpp/README.md``
 describes the files quantised with the real tool that the tests compare this against.
 """
 

@@ -20,12 +20,15 @@ import re
 
 import polars as pl
 
+from dashboard.architecture import ModelSpec, n_weights
 from dashboard.gguf_mix import DEFAULT_TYPE
-from dashboard.memory import ModelSpec
 
 MAX_BYTES = 5_000_000
 MAX_ROWS = 100_000
 MAX_NAME_CHARS = 120
+# A config.json without max_position_embeddings does not say its trained context. ModelSpec.max_context is
+# descriptive only (no estimate reads it), so this placeholder changes no number; 4096 is Llama-2's context.
+UNSTATED_CONTEXT_TOKENS = 4096
 
 MEASUREMENT_SCHEMA: dict[str, pl.DataType] = {
     "model": pl.String(),
@@ -240,7 +243,7 @@ def _line_of(text: str, match: re.Match[str]) -> int:
     return text.count("\n", 0, match.start()) + 1
 
 
-def _log_value(text: str, label: str, pattern: str, column: str) -> float | None:
+def _log_value(text: str, pattern: str, column: str) -> float | None:
     m = _find(pattern, text)
     if not m:
         return None
@@ -282,16 +285,14 @@ def _parse_perplexity_log(text: str, model: str | None, quant: str | None) -> pl
         size = float(size_match.group(1)) / (1024 if size_match.group(2) == "MiB" else 1)
         row["file_size_gib"] = _number(str(size), "file_size_gib", _line_of(text, size_match))
     if kld_block:
-        row["perplexity"] = _log_value(text, "Mean PPL(Q)", rf"^Mean PPL\(Q\)\s+:\s*{NUMBER}", "perplexity")
+        row["perplexity"] = _log_value(text, rf"^Mean PPL\(Q\)\s+:\s*{NUMBER}", "perplexity")
         err = _find(rf"^Mean PPL\(Q\)\s+:\s*{NUMBER}\s*±\s*{NUMBER}", text)
         if err:
             row["perplexity_err"] = _number(err.group(2), "perplexity_err", _line_of(text, err))
-        row["delta_perplexity"] = _log_value(
-            text, "", rf"^Mean PPL\(Q\)-PPL\(base\)\s+:\s*{NUMBER}", "delta_perplexity"
-        )
-        row["mean_kld"] = _log_value(text, "", rf"^Mean\s+KLD:\s*{NUMBER}", "mean_kld")
-        row["rms_delta_p_pct"] = _log_value(text, "", rf"^RMS Δp\s*:\s*{NUMBER}", "rms_delta_p_pct")
-        row["same_top_p_pct"] = _log_value(text, "", rf"^Same top p:\s*{NUMBER}", "same_top_p_pct")
+        row["delta_perplexity"] = _log_value(text, rf"^Mean PPL\(Q\)-PPL\(base\)\s+:\s*{NUMBER}", "delta_perplexity")
+        row["mean_kld"] = _log_value(text, rf"^Mean\s+KLD:\s*{NUMBER}", "mean_kld")
+        row["rms_delta_p_pct"] = _log_value(text, rf"^RMS Δp\s*:\s*{NUMBER}", "rms_delta_p_pct")
+        row["same_top_p_pct"] = _log_value(text, rf"^Same top p:\s*{NUMBER}", "same_top_p_pct")
         if row["mean_kld"] is None and row["perplexity"] is None:
             raise InputError(
                 "found a statistics header but no 'Mean PPL(Q)' or 'Mean    KLD' line; the output looks truncated"
@@ -379,7 +380,7 @@ def spec_from_hf_config(data: str | bytes, name: str | None = None) -> ModelSpec
             )
         ffn = _int_field(config, "intermediate_size")
         vocab = _int_field(config, "vocab_size")
-        context = _int_field(config, "max_position_embeddings", required=False) or 4096
+        context = _int_field(config, "max_position_embeddings", required=False) or UNSTATED_CONTEXT_TOKENS
         experts = _int_field(config, "num_local_experts", required=False) or 1
         used = _int_field(config, "num_experts_per_tok", required=False) or 1
         window = config.get("sliding_window")
@@ -412,11 +413,8 @@ def spec_from_hf_config(data: str | bytes, name: str | None = None) -> ModelSpec
             notes=notes,
             source="user config.json",
         )
-        from dashboard.memory import tensors
-
         provisional = ModelSpec(params=1.0, **fields)
-        counted = float(sum(t.n_elements for t in tensors(provisional)))
-        return ModelSpec(params=counted, **fields)
+        return ModelSpec(params=float(n_weights(provisional)), **fields)
     except InputError:
         raise
     except ValueError as exc:

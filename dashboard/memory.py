@@ -24,14 +24,37 @@ decimal GB for displays that use them.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field, replace
-from functools import cache
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
 
 import polars as pl
 
 from dashboard import data
-from dashboard.gguf_mix import DEFAULT_TYPE, MixContext, Tensor, tensor_type
+from dashboard.architecture import ARCHITECTURE_CACHE_SIZE, ModelSpec, n_weights, tensors
+from dashboard.gguf_mix import DEFAULT_TYPE, MixContext, tensor_type
+from dashboard.models import catalog
+
+__all__ = [
+    "GB",
+    "GIB",
+    "KV_CACHE_TYPES",
+    "MemoryEstimate",
+    "ModelSpec",
+    "catalog",
+    "compute_buffer_bytes",
+    "estimate",
+    "gb_to_gib",
+    "gib_to_gb",
+    "kv_cache_bytes",
+    "n_weights",
+    "output_buffer_bytes",
+    "quant_types",
+    "resolve_model",
+    "tensor_bytes",
+    "tensor_types",
+    "tensors",
+    "weights_bytes",
+]
 
 GIB = 2**30
 GB = 10**9
@@ -56,170 +79,6 @@ def gb_to_gib(gb: float) -> float:
 def pad(value: int, multiple: int) -> int:
     """Round ``value`` up to a multiple of ``multiple`` (ggml's GGML_PAD)."""
     return -(-value // multiple) * multiple
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A transformer's architecture, as far as memory is concerned.
-
-    ``ffn_hidden_size`` may be left out: it is then solved from ``params`` (the total parameter
-    count) and rounded to a multiple of 256, as real models are. MoE fields describe routed experts;
-    MLA fields (``kv_lora_rank``...) describe DeepSeek-style latent attention.
-    """
-
-    name: str
-    params: float
-    n_layers: int
-    n_heads: int
-    n_kv_heads: int
-    head_dim: int
-    hidden_size: int
-    vocab_size: int
-    max_context: int
-    ffn_hidden_size: int | None = None
-    tied_embeddings: bool = False
-    attention_bias: bool = False
-    sliding_window: int | None = None
-    n_swa_layers: int = 0
-    n_experts: int = 1
-    n_experts_used: int = 1
-    n_shared_experts: int = 0
-    expert_ffn_hidden_size: int | None = None
-    n_dense_layers: int = 0
-    q_lora_rank: int | None = None
-    kv_lora_rank: int | None = None
-    rope_head_dim: int | None = None
-    v_head_dim: int | None = None
-    params_active: float | None = None
-    family: str = "custom"
-    notes: str = ""
-    source: str = "user-supplied"
-
-    def __post_init__(self) -> None:
-        positive = {
-            "params": self.params,
-            "n_layers": self.n_layers,
-            "n_heads": self.n_heads,
-            "n_kv_heads": self.n_kv_heads,
-            "head_dim": self.head_dim,
-            "hidden_size": self.hidden_size,
-            "vocab_size": self.vocab_size,
-            "max_context": self.max_context,
-        }
-        for key, value in positive.items():
-            if not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-                raise ValueError(f"{self.name}: {key} must be a positive number, got {value!r}")
-        if self.n_heads % self.n_kv_heads:
-            raise ValueError(
-                f"{self.name}: n_heads ({self.n_heads}) must be a multiple of n_kv_heads ({self.n_kv_heads})"
-            )
-        if self.n_swa_layers > self.n_layers:
-            raise ValueError(f"{self.name}: n_swa_layers exceeds n_layers")
-        if self.n_swa_layers and not self.sliding_window:
-            raise ValueError(f"{self.name}: n_swa_layers given without sliding_window")
-
-    @property
-    def is_mla(self) -> bool:
-        """DeepSeek-style multi-head latent attention: the cache holds the compressed latent only."""
-        return self.kv_lora_rank is not None
-
-    @property
-    def n_gqa(self) -> int:
-        """Query heads per KV head (1 = plain multi-head attention)."""
-        return self.n_heads // self.n_kv_heads
-
-    def resolved(self) -> ModelSpec:
-        """This spec with ``ffn_hidden_size`` filled in (solved from ``params`` when missing)."""
-        if self.ffn_hidden_size is not None:
-            return self
-        fixed = sum(t.n_elements for t in _tensors(replace(self, ffn_hidden_size=0)))
-        per_unit = sum(t.n_elements for t in _tensors(replace(self, ffn_hidden_size=1))) - fixed
-        if per_unit <= 0:
-            raise ValueError(f"{self.name}: cannot solve the FFN size from the parameter count")
-        ffn = (self.params - fixed) / per_unit
-        if ffn < 1:
-            raise ValueError(
-                f"{self.name}: {self.params:.3g} parameters is fewer than the attention and embedding "
-                "weights alone; check params, hidden_size, n_layers and vocab_size"
-            )
-        return replace(self, ffn_hidden_size=max(256, round(ffn / 256) * 256))
-
-
-def _tensors(spec: ModelSpec) -> list[Tensor]:
-    """Every tensor of the GGUF file, in file order, with the ffn size taken as given."""
-    h, hd, ffn = spec.hidden_size, spec.head_dim, spec.ffn_hidden_size or 0
-    out = [Tensor("token_embd.weight", "token_embd", -1, h, spec.vocab_size * h)]
-    for i in range(spec.n_layers):
-        p = f"blk.{i}."
-        out.append(Tensor(p + "attn_norm.weight", "kept_f32", i, h, h))
-        if spec.is_mla:
-            q_lora, kv_lora = spec.q_lora_rank or 0, spec.kv_lora_rank or 0
-            rope, v_dim = spec.rope_head_dim or 0, spec.v_head_dim or hd
-            nope = hd  # head_dim is the no-rope part of the query/key head for MLA models
-            if q_lora:
-                out += [
-                    Tensor(p + "attn_q_a.weight", "other", i, h, h * q_lora),
-                    Tensor(p + "attn_q_a_norm.weight", "kept_f32", i, q_lora, q_lora),
-                    Tensor(p + "attn_q_b.weight", "other", i, q_lora, q_lora * spec.n_heads * (nope + rope)),
-                ]
-            else:
-                out.append(Tensor(p + "attn_q.weight", "attn_q", i, h, h * spec.n_heads * (nope + rope)))
-            out += [
-                Tensor(p + "attn_kv_a_mqa.weight", "other", i, h, h * (kv_lora + rope)),
-                Tensor(p + "attn_kv_a_norm.weight", "kept_f32", i, kv_lora, kv_lora),
-                Tensor(p + "attn_k_b.weight", "other", i, nope, nope * kv_lora * spec.n_heads),
-                Tensor(p + "attn_v_b.weight", "other", i, kv_lora, kv_lora * v_dim * spec.n_heads),
-                Tensor(p + "attn_output.weight", "attn_output", i, spec.n_heads * v_dim, spec.n_heads * v_dim * h),
-            ]
-        else:
-            q, kv = spec.n_heads * hd, spec.n_kv_heads * hd
-            out += [
-                Tensor(p + "attn_q.weight", "attn_q", i, h, h * q),
-                Tensor(p + "attn_k.weight", "attn_k", i, h, h * kv),
-                Tensor(p + "attn_v.weight", "attn_v", i, h, h * kv),
-                Tensor(p + "attn_output.weight", "attn_output", i, q, q * h),
-            ]
-            if spec.attention_bias:
-                out += [Tensor(p + f"attn_{n}.bias", "kept_f32", i, d, d) for n, d in (("q", q), ("k", kv), ("v", kv))]
-        out.append(Tensor(p + "ffn_norm.weight", "kept_f32", i, h, h))
-        moe_layer = spec.n_experts > 1 and i >= spec.n_dense_layers
-        if moe_layer:
-            e, eff = spec.n_experts, spec.expert_ffn_hidden_size or ffn
-            out += [
-                Tensor(p + "ffn_gate_inp.weight", "kept_f32", i, h, h * e),
-                Tensor(p + "ffn_gate_exps.weight", "ffn_gate", i, h, e * h * eff, True),
-                Tensor(p + "ffn_up_exps.weight", "ffn_up", i, h, e * h * eff, True),
-                Tensor(p + "ffn_down_exps.weight", "ffn_down", i, eff, e * eff * h, True),
-            ]
-            if spec.n_shared_experts:
-                sh = spec.n_shared_experts * eff
-                out += [
-                    Tensor(p + "ffn_gate_shexp.weight", "ffn_gate", i, h, h * sh),
-                    Tensor(p + "ffn_up_shexp.weight", "ffn_up", i, h, h * sh),
-                    Tensor(p + "ffn_down_shexp.weight", "ffn_down", i, sh, sh * h),
-                ]
-        else:
-            out += [
-                Tensor(p + "ffn_gate.weight", "ffn_gate", i, h, h * ffn),
-                Tensor(p + "ffn_up.weight", "ffn_up", i, h, h * ffn),
-                Tensor(p + "ffn_down.weight", "ffn_down", i, ffn, ffn * h),
-            ]
-    out.append(Tensor("output_norm.weight", "kept_f32", -1, h, h))
-    if not spec.tied_embeddings:
-        out.append(Tensor("output.weight", "output", -1, h, spec.vocab_size * h))
-    return out
-
-
-@cache
-def tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
-    """Every tensor of ``spec``'s GGUF file (FFN size resolved); cached per architecture."""
-    return tuple(_tensors(spec.resolved()))
-
-
-@cache
-def n_weights(spec: ModelSpec) -> int:
-    """Number of weights in the GGUF file of ``spec`` (cached per architecture)."""
-    return sum(t.n_elements for t in tensors(spec))
 
 
 @dataclass(frozen=True)
@@ -290,9 +149,10 @@ def _metadata_bytes_per_vocab_entry() -> float:
     return float(per_entry.median())
 
 
-@cache
+# Keyed by (spec, quant type, imatrix): every quant type of each recently used architecture.
+@lru_cache(maxsize=ARCHITECTURE_CACHE_SIZE * 64)
 def tensor_bytes(spec: ModelSpec, quant: str, has_imatrix: bool = True) -> int:
-    """Bytes of tensor data in the GGUF file of ``spec`` quantised to ``quant`` (cached per spec and type)."""
+    """Bytes of tensor data in the GGUF file of ``spec`` quantised to ``quant`` (cached for recent specs)."""
     types, blocks = ggml_types(), _block_sizes()
     ctx = _mix_context(spec, has_imatrix)
     return sum(types[tensor_type(quant, t, ctx, blocks)].row_bytes(t.n_elements) for t in tensors(spec))
@@ -418,13 +278,6 @@ class MemoryEstimate:
     def bits_per_weight(self) -> float:
         """Bits per weight of the tensor data (what llama.cpp's tables call bpw; metadata excluded)."""
         return self.details.get("bits_per_weight", float("nan"))
-
-
-def catalog() -> dict[str, ModelSpec]:
-    """The model catalog (``data/models.csv``) as specs, by name."""
-    from dashboard.models import catalog_specs
-
-    return catalog_specs()
 
 
 def resolve_model(model: ModelSpec | str) -> ModelSpec:

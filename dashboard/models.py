@@ -1,4 +1,8 @@
-"""The model catalog: ``data/models.csv`` rows as :class:`~dashboard.memory.ModelSpec` objects."""
+"""The model catalog: ``data/models.csv`` rows as :class:`~dashboard.architecture.ModelSpec` objects.
+
+Above :mod:`dashboard.architecture` (which describes any model) and below :mod:`dashboard.memory` (which looks
+catalog names up here).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,11 @@ from dataclasses import replace
 from functools import cache
 
 from dashboard import data
-from dashboard.memory import ModelSpec, tensors
+from dashboard.architecture import ModelSpec, n_weights
+
+# The model the per-type reference figures are for: llama.cpp's published file sizes, bits per weight and
+# speeds (data/llama31_8b_files.csv, tools/quantize/README.md) are Llama-3.1-8B's; it is also the default choice.
+REFERENCE_MODEL = "Llama-3.1-8B"
 
 
 def spec_from_row(row: dict[str, object]) -> ModelSpec:
@@ -42,11 +50,11 @@ def spec_from_row(row: dict[str, object]) -> ModelSpec:
     # The catalog gives every dimension, so the parameter count is counted from the architecture
     # (exact); the rounded official figure stays in the data as params_stated.
     provisional = ModelSpec(params=1.0, **fields)
-    return replace(provisional, params=float(sum(t.n_elements for t in tensors(provisional))))
+    return replace(provisional, params=float(n_weights(provisional)))
 
 
 @cache
-def catalog_specs() -> dict[str, ModelSpec]:
-    """Every catalog model by name, in file order."""
+def catalog() -> dict[str, ModelSpec]:
+    """The model catalog (``data/models.csv``): every model's spec by name, in file order."""
     df = data.load_table("models")
     return {r["model"]: spec_from_row(r) for r in df.iter_rows(named=True)}

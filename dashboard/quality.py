@@ -34,7 +34,10 @@ import numpy as np
 import polars as pl
 
 from dashboard import data
-from dashboard.memory import ModelSpec, catalog
+from dashboard.architecture import ModelSpec
+from dashboard.ingest import InputError
+from dashboard.models import catalog
+from dashboard.quants import PREFERRED_IMATRIX, file_bits_per_weight, quant_summary
 
 # Added to the cost before taking logs so that types with no measurable cost (Q8_0: +0.00 on Qwen's 2-decimal
 # table) stay finite: 0.05 % is below the rounding resolution of Qwen's cards (0.005 / 5.58 = 0.09 % at 72B).
@@ -104,8 +107,6 @@ class QualityEstimate:
 @cache
 def type_bits_per_weight() -> dict[str, float]:
     """Whole-file bits per weight of every quant type on Llama-3.1-8B (the fit's ``bpw``, one number per type)."""
-    from dashboard.quants import file_bits_per_weight
-
     return dict(file_bits_per_weight())
 
 
@@ -161,8 +162,6 @@ def fit_points() -> pl.DataFrame:
     """
     rows: list[dict] = []
     scoreboard = data.load_table("llama3_8b_quality")
-    from dashboard.quants import PREFERRED_IMATRIX
-
     preferred = (
         scoreboard.with_columns(
             (pl.col("imatrix") == PREFERRED_IMATRIX).alias("_p"), (pl.col("imatrix") != "none").alias("_i")
@@ -436,8 +435,6 @@ def _f16_lookup() -> dict[str, tuple[float, str]]:
 @cache
 def _kld_lookup() -> dict[str, float]:
     """Mean KLD (nats) per quant on Llama-3-8B, the same row the rest of the dashboard uses."""
-    from dashboard.quants import quant_summary
-
     qs = quant_summary().filter(pl.col("mean_kld").is_not_null())
     return dict(zip(qs["quant"], qs["mean_kld"], strict=True))
 
@@ -450,8 +447,6 @@ def _mmlu_lookup() -> dict[tuple[str, str], dict]:
 
 def _resolve(model: str | ModelSpec | float) -> tuple[str, float, str | None, str | None, str]:
     """(display name, parameters, fit family or None, measured model name or None, twin note)."""
-    from dashboard.ingest import InputError
-
     if isinstance(model, bool):
         raise InputError(f"model must be a catalog name, a ModelSpec or a parameter count, got {model!r}")
     if isinstance(model, (int, float)):
@@ -508,8 +503,6 @@ def estimate_quality(model: str | ModelSpec | float, quant: str) -> QualityEstim
     dashboard.ingest.InputError
         For an unknown model or quant type, or a parameter count that is not a positive number.
     """
-    from dashboard.ingest import InputError
-
     quant = str(quant).strip().upper()
     bpw_by_type = type_bits_per_weight()
     if quant not in bpw_by_type:

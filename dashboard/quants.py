@@ -14,6 +14,8 @@ from functools import cache
 import polars as pl
 
 from dashboard import data
+from dashboard.memory import estimate, quant_types
+from dashboard.models import REFERENCE_MODEL
 
 BACKENDS = ("CUDA", "Metal", "CPU")
 QUALITY_BANDS: tuple[tuple[str, float], ...] = (
@@ -22,6 +24,8 @@ QUALITY_BANDS: tuple[tuple[str, float], ...] = (
     ("acceptable", 0.15),
     ("degraded", float("inf")),
 )
+# The model every quality figure (KLD, ΔPPL: llama.cpp's scoreboard, data/llama3_8b_quality.csv) was measured on.
+QUALITY_REFERENCE_MODEL = "Llama-3-8B"
 PREFERRED_IMATRIX = "WT 10m"  # the importance matrix most rows of the Llama-3-8B scoreboard use
 FAST_EFFICIENCY = 0.85  # at least 85% of the best bandwidth use in the run: "fast"
 
@@ -43,9 +47,7 @@ def file_bits_per_weight() -> dict[str, float]:
     The model reproduces llama.cpp's published figures (``llama31_8b_files``) and also covers the types
     that table leaves out (Q4_0, Q5_1...).
     """
-    from dashboard.memory import estimate, quant_types
-
-    return {q: estimate("Llama-3.1-8B", q, context=512).bits_per_weight for q in quant_types()}
+    return {q: estimate(REFERENCE_MODEL, q).bits_per_weight for q in quant_types()}
 
 
 def speed_evidence() -> pl.DataFrame:
@@ -129,8 +131,6 @@ def quant_summary() -> pl.DataFrame:
     not stated), mean KLD / ΔPPL on Llama-3-8B without and with imatrix, the KLD used for ranking
     (imatrix row when measured, else plain), its band, legacy flag, and per-backend efficiency/verdict.
     """
-    from dashboard.memory import quant_types
-
     qt = data.load_table("quant_types").filter(pl.col("quant").is_in(quant_types()))
     bpw = file_bits_per_weight()
     qt = qt.with_columns(
@@ -171,9 +171,9 @@ def quant_summary() -> pl.DataFrame:
         pl.coalesce("mean_kld_imatrix", "mean_kld_plain").alias("mean_kld"),
         pl.coalesce("delta_perplexity_imatrix", "delta_perplexity_plain").alias("delta_perplexity"),
         pl.when(pl.col("mean_kld_imatrix").is_not_null())
-        .then(pl.format("Llama-3-8B, imatrix {}", pl.col("imatrix_used")))
+        .then(pl.format(f"{QUALITY_REFERENCE_MODEL}, imatrix {{}}", pl.col("imatrix_used")))
         .when(pl.col("mean_kld_plain").is_not_null())
-        .then(pl.lit("Llama-3-8B, no imatrix"))
+        .then(pl.lit(f"{QUALITY_REFERENCE_MODEL}, no imatrix"))
         .otherwise(pl.lit("not measured"))
         .alias("quality_basis"),
     )

@@ -22,19 +22,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
-from typing import Literal
+from typing import Literal, get_args
 
 import polars as pl
 
 from dashboard import quality as quality_mod
+from dashboard.architecture import ModelSpec
 from dashboard.hardware import headroom_gib
-from dashboard.memory import ModelSpec, catalog, estimate, gb_to_gib, resolve_model
+from dashboard.memory import estimate, gb_to_gib, gib_to_gb, resolve_model
+from dashboard.models import REFERENCE_MODEL, catalog
 from dashboard.quants import BACKENDS, QUALITY_BANDS, quality_band, quant_summary
 
 Priority = Literal["quality", "size", "speed"]
-PRIORITIES: tuple[str, ...] = ("quality", "size", "speed")
-FIT_ORDER: tuple[str, ...] = ("fits", "tight", "partial offload", "no")
-PRIORITY_BAND_LIMIT = {"quality": None, "size": 0.05, "speed": 0.15}
+PRIORITIES: tuple[Priority, ...] = get_args(Priority)
+# How well a quant type fits the budget, best first.
+Fit = Literal["fits", "tight", "partial offload", "no"]
+FIT_ORDER: tuple[Fit, ...] = get_args(Fit)
+IN_BUDGET: tuple[Fit, ...] = ("fits", "tight")  # the fits that run entirely in the budget
+PRIORITY_BAND_LIMIT: dict[Priority, float | None] = {
+    "quality": None,
+    "size": dict(QUALITY_BANDS)["good"],
+    "speed": dict(QUALITY_BANDS)["acceptable"],
+}
+# The summary names this many alternatives after the choice: enough to compare, few enough to read.
+RUNNER_UPS = 3
 # Headroom kept free for the driver/runtime context and other programs (dashboard.hardware.headroom_gib): a
 # choice inside the headroom is "tight".
 # Partial offload is offered when at least half of the weights and cache would sit in VRAM.
@@ -47,12 +58,12 @@ CONTEXT_SIZES_TOKENS: tuple[int, ...] = (2048, 4096, 8192, 16384, 32768, 131072)
 class Constraints:
     """What the user has and wants."""
 
-    model: ModelSpec | str = "Llama-3.1-8B"
+    model: ModelSpec | str = REFERENCE_MODEL
     vram_gb: float = 24.0
     context: int = 8192
     kv_cache: str = "f16"
     backend: str = "CUDA"
-    priority: str = "quality"
+    priority: Priority = "quality"
 
     def __post_init__(self) -> None:
         if not self.vram_gb > 0:
@@ -74,7 +85,7 @@ class Option:
 
     quant: str
     family: str
-    fit: str
+    fit: Fit
     total_gib: float
     weights_gib: float
     kv_cache_gib: float
@@ -103,7 +114,7 @@ class Recommendation:
     options: tuple[Option, ...] = field(default=(), repr=False)
 
     @property
-    def fit(self) -> str:
+    def fit(self) -> Fit:
         """Fit status of the recommended type, or "no" when nothing fits."""
         return self.best.fit if self.best else "no"
 
@@ -122,10 +133,10 @@ def _context_label(tokens: int) -> str:
 
 
 def _gb(gib: float) -> str:
-    return f"{gib * 2**30 / 1e9:.1f} GB"
+    return f"{gib_to_gb(gib):.1f} GB"
 
 
-def fit_status(total_gib: float, budget_gib: float) -> str:
+def fit_status(total_gib: float, budget_gib: float) -> Fit:
     """``fits``, ``tight`` (inside the headroom), ``partial offload`` or ``no``."""
     headroom = headroom_gib(budget_gib)
     if total_gib <= budget_gib - headroom:
@@ -174,9 +185,9 @@ def evaluate(constraints: Constraints) -> list[Option]:
     return options
 
 
-def _rank(options: list[Option], priority: str) -> tuple[list[Option], str]:
+def _rank(options: list[Option], priority: Priority) -> tuple[list[Option], str]:
     """Fitting options ranked by the priority's rule, and the rule that was applied."""
-    fitting = [o for o in options if o.fit in ("fits", "tight")]
+    fitting = [o for o in options if o.fit in IN_BUDGET]
     by_quality = sorted(fitting, key=lambda o: (o.fit != "fits", o.mean_kld, o.total_gib))
     limit = PRIORITY_BAND_LIMIT[priority]
     if limit is None:
@@ -196,7 +207,6 @@ def recommend(constraints: Constraints) -> Recommendation:
     spec = resolve_model(constraints.model)
     options = evaluate(constraints)
     ranked, rule = _rank(options, constraints.priority)
-    best_fit = min((FIT_ORDER.index(o.fit) for o in options), default=3)
     path = ["root", f"priority:{constraints.priority}"]
     if not ranked:
         path.append(f"{constraints.priority}/none")
@@ -209,7 +219,7 @@ def recommend(constraints: Constraints) -> Recommendation:
                 f"{_context_label(constraints.context)} context with a {constraints.kv_cache} KV cache.",
             ),
             path=tuple(path),
-            suggestions=tuple(suggestions(constraints, options, best_fit)),
+            suggestions=tuple(suggestions(constraints, options)),
             options=tuple(options),
         )
     best = ranked[0]
@@ -228,30 +238,31 @@ def recommend(constraints: Constraints) -> Recommendation:
         reasons.append(f"Slow on {constraints.backend}: {best.speed_evidence}.")
     elif best.speed_verdict:
         reasons.append(f"Speed on {constraints.backend}: {best.speed_verdict} ({best.speed_evidence}).")
-    slower = [o for o in ranked[1:4] if o.speed_verdict == "slow"]
+    runner_ups = ranked[1 : 1 + RUNNER_UPS]
+    slower = [o for o in runner_ups if o.speed_verdict == "slow"]
     for o in slower:
         reasons.append(f"{o.quant} is slow on {constraints.backend}: {o.speed_evidence}.")
-    bigger = [o for o in options if o.fit not in ("fits", "tight") and o.mean_kld < best.mean_kld]
+    bigger = [o for o in options if o.fit not in IN_BUDGET and o.mean_kld < best.mean_kld]
     if bigger:
         nxt = min(bigger, key=lambda o: o.total_gib)
         reasons.append(f"{nxt.quant} would need {_gb(nxt.total_gib)}.")
     return Recommendation(
         constraints=constraints,
         best=best,
-        runner_ups=tuple(ranked[1:4]),
+        runner_ups=tuple(runner_ups),
         reasons=tuple(reasons),
         path=tuple(path),
         options=tuple(options),
     )
 
 
-def suggestions(constraints: Constraints, options: list[Option], best_fit: int) -> list[str]:
+def suggestions(constraints: Constraints, options: list[Option]) -> list[str]:
     """What would make something fit: less context, a quantised KV cache, a smaller model, partial offload."""
     out = []
     smallest = min(options, key=lambda o: o.total_gib)
     for context in sorted({c for c in CONTEXT_SIZES_TOKENS if c < constraints.context}, reverse=True):
         e = estimate(constraints.model, smallest.quant, context, constraints.kv_cache)
-        if fit_status(e.total_gib, constraints.budget_gib) in ("fits", "tight"):
+        if fit_status(e.total_gib, constraints.budget_gib) in IN_BUDGET:
             out.append(
                 f"Reduce the context to {_context_label(context)}: {smallest.quant} then needs {_gb(e.total_gib)}."
             )
@@ -260,7 +271,7 @@ def suggestions(constraints: Constraints, options: list[Option], best_fit: int) 
         if kv == constraints.kv_cache or (constraints.kv_cache == "q4_0"):
             continue
         e = estimate(constraints.model, smallest.quant, constraints.context, kv)
-        if fit_status(e.total_gib, constraints.budget_gib) in ("fits", "tight"):
+        if fit_status(e.total_gib, constraints.budget_gib) in IN_BUDGET:
             out.append(
                 f"Quantise the KV cache to {kv} (needs flash attention): {smallest.quant} then needs "
                 f"{_gb(e.total_gib)}."
@@ -300,19 +311,25 @@ def sweet_spots(
     context: int = 8192,
     kv_cache: str = "f16",
     backend: str = "CUDA",
-    priority: str = "quality",
+    priority: Priority = "quality",
 ) -> pl.DataFrame:
     """The model x VRAM grid: the recommended type and its fit in every cell (same rules as :func:`recommend`).
 
-    Cached per argument set: the grid does not depend on the chosen model or VRAM, so changing those
-    costs nothing here.
+    Cached for the most recent argument sets: the grid does not depend on the chosen model or VRAM, so
+    changing those costs nothing here.
     """
     return _sweet_spots(tuple(models or catalog()), tuple(vram_sizes_gb), context, kv_cache, backend, priority)
 
 
-@cache
+# Keyed by user input (context, KV type, backend, priority): bounded, one grid is ~130 small rows.
+@lru_cache(maxsize=64)
 def _sweet_spots(
-    names: tuple[str, ...], vram_sizes_gb: tuple[float, ...], context: int, kv_cache: str, backend: str, priority: str
+    names: tuple[str, ...],
+    vram_sizes_gb: tuple[float, ...],
+    context: int,
+    kv_cache: str,
+    backend: str,
+    priority: Priority,
 ) -> pl.DataFrame:
     rows = []
     for name in names:
@@ -337,7 +354,7 @@ def _sweet_spots(
     return pl.DataFrame(rows)
 
 
-def rule_node(priority: str, mean_kld: float) -> str:
+def rule_node(priority: Priority, mean_kld: float) -> str:
     """The tree node under ``priority`` that a choice with ``mean_kld`` is reached through."""
     limit = PRIORITY_BAND_LIMIT[priority]
     if limit is None:
@@ -420,7 +437,7 @@ def _compare_models(vram_gb: float, context: int, kv_cache: str, backend: str, p
         for quant in _candidates()["quant"]:
             e = estimate(spec, quant, context, kv_cache)
             fit = fit_status(e.total_gib, budget_gib)
-            if fit not in ("fits", "tight"):
+            if fit not in IN_BUDGET:
                 continue
             q = quality_mod.estimate_quality(spec, quant)
             rows.append(

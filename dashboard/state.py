@@ -8,25 +8,30 @@ that every chart reads and writes. No Panel import: views build on these classes
 from __future__ import annotations
 
 import math
-from typing import ClassVar
 
 import pandas as pd
 import param
 import polars as pl
 
 from dashboard import recommend as rec
+from dashboard.architecture import ModelSpec
 from dashboard.ingest import MEASUREMENT_SCHEMA
-from dashboard.memory import KV_CACHE_TYPES, ModelSpec, catalog, estimate
+from dashboard.memory import KV_CACHE_TYPES, estimate
+from dashboard.models import REFERENCE_MODEL, catalog
 from dashboard.quants import BACKENDS, quant_summary
 from dashboard.recommend import PRIORITIES
 from dashboard.recommend import Constraints as ConstraintValues
 
-DEFAULT_MODEL = "Llama-3.1-8B"
+DEFAULT_MODEL = REFERENCE_MODEL
 CUSTOM_MODEL = "Custom"
 CONFIG_MODEL = "From config.json"
 URL_PARAMETERS: tuple[str, ...] = ("model", "vram_gb", "context", "kv_cache", "backend", "priority")
 VRAM_BOUNDS_GB = (1.0, 1024.0)
 CONTEXT_BOUNDS_TOKENS = (256, 1_048_576)
+# The memory breakdown always shows these beside the recommendation, so the budget line has landmarks across
+# the range: 8-bit (near-lossless), the common 4-bit k-quant (good) and a 2-bit i-quant (degraded) on the
+# Llama-3-8B scoreboard; a test checks they fall in three different bands.
+BREAKDOWN_REFERENCE_QUANTS: tuple[str, ...] = ("Q8_0", "Q4_K_M", "IQ2_XS")
 
 
 def to_pandas(df: pl.DataFrame) -> pd.DataFrame:
@@ -140,9 +145,6 @@ class Explorer(param.Parameterized):
 
     constraints = param.ClassSelector(class_=UserConstraints, doc="The user's constraints.")
     quants = param.ClassSelector(class_=pl.DataFrame, doc="One row per quant type (polars), from quant_summary().")
-    options = param.ClassSelector(
-        class_=pl.DataFrame, doc="Every candidate quant type evaluated for the constraints: memory, fit, speed."
-    )
     model_sizes = param.ClassSelector(
         class_=pl.DataFrame,
         doc="File size (GiB) of every quant type for the chosen model; changes only with the model.",
@@ -161,22 +163,6 @@ class Explorer(param.Parameterized):
     selected_quants = param.List(default=[], item_type=str, doc="Quant types selected in any chart.")
     error = param.String(default="", doc="Message shown when the constraints cannot be evaluated.")
     n_recomputes = param.Integer(default=0, doc="How many times the derived frames were recomputed (for tests).")
-
-    _option_fields: ClassVar[tuple[str, ...]] = (
-        "quant",
-        "family",
-        "fit",
-        "total_gib",
-        "weights_gib",
-        "kv_cache_gib",
-        "overhead_gib",
-        "free_gib",
-        "mean_kld",
-        "delta_perplexity",
-        "quality_band",
-        "relative_speed",
-        "speed_verdict",
-    )
 
     def __init__(self, **params: object) -> None:
         params.setdefault("constraints", UserConstraints())
@@ -203,22 +189,23 @@ class Explorer(param.Parameterized):
         except (ValueError, KeyError) as exc:
             self.error = str(exc)
             return
-        options = pl.DataFrame(
-            [{f: getattr(o, f) for f in self._option_fields} for o in recommendation.options],
-            schema_overrides={"delta_perplexity": pl.Float64, "speed_verdict": pl.String},
-        )
         grid = rec.sweet_spots(
             context=values.context, kv_cache=values.kv_cache, backend=values.backend, priority=values.priority
         )
         spec = values.model if isinstance(values.model, ModelSpec) else None
         with param.parameterized.batch_call_watchers(self):
             self.error = ""
-            self.options = options
             self.recommendation = recommendation
             # only announce what really changed, so charts that do not depend on it are not redrawn
             if spec != self._sizes_for:
                 self._sizes_for = spec
-                self.model_sizes = options.select("quant", "weights_gib")
+                self.model_sizes = pl.DataFrame(
+                    {
+                        "quant": [o.quant for o in recommendation.options],
+                        "weights_gib": [o.weights_gib for o in recommendation.options],
+                    },
+                    schema={"quant": pl.String, "weights_gib": pl.Float64},
+                )
             if grid is not self.sweet_spots:
                 self.sweet_spots = grid
             path = (*recommendation.path, recommendation.best.quant if recommendation.best else "nothing fits")
@@ -233,7 +220,7 @@ class Explorer(param.Parameterized):
     def _breakdown(values: ConstraintValues, recommendation: rec.Recommendation) -> pl.DataFrame:
         picks = [o.quant for o in ([recommendation.best] if recommendation.best else [])]
         picks += [o.quant for o in recommendation.runner_ups]
-        for q in ("Q8_0", "Q4_K_M", "IQ2_XS"):
+        for q in BREAKDOWN_REFERENCE_QUANTS:
             if q not in picks:
                 picks.append(q)
         rows = []

@@ -48,13 +48,13 @@ def percentiles(samples_ms: list[float]) -> dict[str, float]:
 
 def bench_model() -> dict[str, object]:
     from dashboard import memory, recommend
-    from dashboard.models import catalog_specs
+    from dashboard.models import catalog
     from dashboard.state import Explorer
 
     explorer = Explorer()
     c = explorer.constraints
     rng = random.Random(7)
-    models = list(catalog_specs())
+    models = list(catalog())
     changes = []
     for _ in range(200):
         key = rng.choice(["vram_gb", "vram_gb", "model", "context", "kv_cache", "backend", "priority"])
@@ -85,7 +85,7 @@ def bench_model() -> dict[str, object]:
             recommend.sweet_spots(models=names, context=context)
         return time.perf_counter() - t0
 
-    specs = catalog_specs()
+    specs = catalog()
     grid_s = full_grid(list(specs))
     # 10x catalog: variants of every model (one more layer each) so no cache is shared with the originals
     big = {}

@@ -84,6 +84,14 @@ def test_quant_types_cover_floats_down_to_one_bit() -> None:
         assert q in quants
 
 
+def test_each_quant_types_base_ggml_type_is_the_one_the_mix_rules_use() -> None:
+    """quant_types.csv and gguf_mix.DEFAULT_TYPE (llama_ftype_get_default_type) name the same base type."""
+    from dashboard.gguf_mix import DEFAULT_TYPE
+
+    table = dict(data.load_table("quant_types").select("quant", "base_ggml_type").iter_rows())
+    assert table == DEFAULT_TYPE
+
+
 def _corrupt_copy(tmp_path: Path, data_folder: Path, name: str, old: str, new: str) -> Path:
     folder = tmp_path / "data"
     shutil.copytree(data_folder, folder)

@@ -7,8 +7,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard.recommend import Constraints, recommend
-from dashboard.state import CUSTOM_MODEL, Explorer, UserConstraints, constraints_from_query
+from dashboard.models import catalog
+from dashboard.quants import quant_summary
+from dashboard.recommend import VRAM_SIZES_GB, Constraints, recommend
+from dashboard.state import (
+    BREAKDOWN_REFERENCE_QUANTS,
+    CUSTOM_MODEL,
+    Explorer,
+    UserConstraints,
+    constraints_from_query,
+)
 
 
 def all_parameters_documented(obj: param.Parameterized) -> list[str]:
@@ -30,9 +38,19 @@ def test_derived_frames_follow_the_constraints() -> None:
     ex.constraints.param.update(model="Llama-3.1-70B", vram_gb=24.0)
     r = recommend(Constraints("Llama-3.1-70B", 24.0, 8192))
     assert ex.recommendation.best.quant == r.best.quant
-    assert set(ex.options["quant"]) == {o.quant for o in r.options}
-    assert ex.sweet_spots.height == 16 * 8
-    assert set(ex.memory_breakdown["quant"]) >= {r.best.quant}
+    assert ex.recommendation.options == r.options
+    assert dict(ex.model_sizes.iter_rows()) == {o.quant: o.weights_gib for o in r.options}
+    assert ex.sweet_spots.height == len(catalog()) * len(VRAM_SIZES_GB)
+    picks = [r.best.quant, *(o.quant for o in r.runner_ups)]
+    assert list(dict.fromkeys(ex.memory_breakdown["quant"])) == [
+        *picks,
+        *(q for q in BREAKDOWN_REFERENCE_QUANTS if q not in picks),
+    ]
+
+
+def test_breakdown_reference_types_span_three_quality_bands() -> None:
+    bands = dict(quant_summary().select("quant", "quality_band").iter_rows())
+    assert len({bands[q] for q in BREAKDOWN_REFERENCE_QUANTS}) == len(BREAKDOWN_REFERENCE_QUANTS) == 3
 
 
 def test_one_recompute_per_change() -> None:

@@ -66,17 +66,6 @@ def linked_dmap(
     return dmap
 
 
-def hover_opts(**extra: Any) -> dict[str, Any]:
-    """Common plot options: responsive, hover + selection tools, no Bokeh logo."""
-    return {
-        "tools": TOOLS,
-        "responsive": True,
-        "active_tools": ["tap"],
-        "default_tools": ["pan", "wheel_zoom", "reset", "save"],
-        **extra,
-    }
-
-
 def hv_pane(obj: object, name: str, **kwargs: Any) -> pn.pane.HoloViews:
     """A HoloViews pane that keeps its own axes (Panel links same-named axes across panes by default),
     tagged with the CSS class ``view-<name>`` so tests and embedders can find it."""

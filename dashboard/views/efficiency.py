@@ -59,13 +59,8 @@ class EfficiencyCharts(pn.viewable.Viewer):
 
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
 
-    def _points(
-        self,
-        options: pl.DataFrame | None = None,
-        selected_quants: list[str] | None = None,
-        user_measurements: pl.DataFrame | None = None,
-    ) -> hv.Scatter:
-        frame = efficiency_frame(selected_quants or [], self.explorer.user_measurements)
+    def _points(self, selected_quants: list[str], user_measurements: pl.DataFrame) -> hv.Scatter:
+        frame = efficiency_frame(selected_quants, user_measurements)
         df = to_pandas(frame.filter(pl.col("quant").is_in(LINE_QUANTS) | (pl.col("table") == "yours")))
         df["colour"] = df["quant"].map(QUANT_COLOURS).fillna("#D55E00")
         return hv.Scatter(
@@ -101,8 +96,8 @@ class EfficiencyCharts(pn.viewable.Viewer):
             ],
         )
 
-    def _lines(self, selected_quants: list[str] | None = None) -> hv.Overlay:
-        df = efficiency_frame(selected_quants or [])
+    def _lines(self, selected_quants: list[str]) -> hv.Overlay:
+        df = efficiency_frame(selected_quants)
         curves = []
         for q in LINE_QUANTS:
             sub = df.filter(pl.col("quant") == q).sort("f16_size_gb")
@@ -119,13 +114,8 @@ class EfficiencyCharts(pn.viewable.Viewer):
             )
         return hv.Overlay(curves)
 
-    def _bars(
-        self,
-        options: pl.DataFrame | None = None,
-        selected_quants: list[str] | None = None,
-        user_measurements: pl.DataFrame | None = None,
-    ) -> hv.Bars:
-        frame = efficiency_frame(selected_quants or [], self.explorer.user_measurements).filter(
+    def _bars(self, selected_quants: list[str], user_measurements: pl.DataFrame) -> hv.Bars:
+        frame = efficiency_frame(selected_quants, user_measurements).filter(
             pl.col("quant").is_in(LINE_QUANTS) | (pl.col("table") == "yours")
         )
         # grouped bars are drawn group by group (model); keep the data in that order so that a selected

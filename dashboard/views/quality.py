@@ -11,7 +11,7 @@ import polars as pl
 
 from dashboard.quants import QUALITY_BANDS
 from dashboard.state import Explorer, to_pandas
-from dashboard.views.common import FAMILY_COLOURS, emphasis, hover_opts, hv_pane, linked_dmap
+from dashboard.views.common import FAMILY_COLOURS, TOOLS, emphasis, hv_pane, linked_dmap
 
 METRICS = {
     "Mean KLD (nats)": "mean_kld",
@@ -41,10 +41,12 @@ class QualityScatter(pn.viewable.Viewer):
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
     metric = param.Selector(default="Mean KLD (nats)", objects=list(METRICS), doc="Quality measure on the y axis.")
 
-    def _points(self, options: pl.DataFrame, selected_quants: list[str], metric: str) -> hv.Scatter:
+    def _make(
+        self, model_sizes: pl.DataFrame, selected_quants: list[str], metric: str, user_measurements: pl.DataFrame
+    ) -> hv.Scatter:
         df = to_pandas(quality_points(self.explorer))
         df["origin"] = "built-in"
-        user = self.explorer.user_measurements.filter(pl.col("file_size_gib").is_not_null())
+        user = user_measurements.filter(pl.col("file_size_gib").is_not_null())
         if user.height:
             mine = to_pandas(user)
             mine = mine.assign(
@@ -93,7 +95,7 @@ class QualityScatter(pn.viewable.Viewer):
             logy=True,
             nonselection_alpha=1.0,
             selection_alpha=1.0,
-            tools=hover_opts()["tools"],
+            tools=TOOLS,
             hover_tooltips=[
                 ("Quant", "@quant (@family @legacy_note)"),
                 ("File size", "@weights_gib{0.00} GiB"),
@@ -115,15 +117,6 @@ class QualityScatter(pn.viewable.Viewer):
         return hv.HSpan(floor, ideal).redim.label(**labels).opts(color="#009E73", alpha=0.12) * hv.HSpan(
             ideal, acceptable
         ).redim.label(**labels).opts(color="#F0E442", alpha=0.18)
-
-    def _make(
-        self,
-        model_sizes: pl.DataFrame | None = None,
-        selected_quants: list[str] | None = None,
-        metric: str = "",
-        user_measurements: pl.DataFrame | None = None,
-    ) -> hv.Scatter:
-        return self._points(self.explorer.options, selected_quants or [], metric or self.metric)
 
     def __panel__(self) -> pn.viewable.Viewable:
         metric_stream = hv.streams.Params(self, ["metric"])
@@ -151,7 +144,7 @@ class QualityBars(pn.viewable.Viewer):
 
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
 
-    def _make(self, options: pl.DataFrame | None = None, selected_quants: list[str] | None = None) -> hv.Overlay:
+    def _make(self, selected_quants: list[str]) -> hv.Bars:
         q = self.explorer.quants.filter(pl.col("mean_kld").is_not_null())
         f16_ppl = float(q.filter(pl.col("quant") == "F16")["perplexity_plain"][0])
         q = q.with_columns(
@@ -159,7 +152,7 @@ class QualityBars(pn.viewable.Viewer):
             (16 / pl.col("file_bits_per_weight")).alias("compression_ratio"),
         ).sort("file_bits_per_weight", descending=True)
         df = to_pandas(q)
-        df["emphasis"] = emphasis(df["quant"], selected_quants or []).to_numpy()
+        df["emphasis"] = emphasis(df["quant"], selected_quants).to_numpy()
         df["colour"] = df["family"].map(FAMILY_COLOURS).fillna("#555555")
         bars = hv.Bars(
             df,

@@ -155,13 +155,8 @@ class SpectrumHeatmap(pn.viewable.Viewer):
 
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
 
-    def _make(
-        self,
-        options: pl.DataFrame | None = None,
-        selected_quants: list[str] | None = None,
-        user_measurements: pl.DataFrame | None = None,
-    ) -> hv.HeatMap:
-        df = spectrum_frame(self.explorer, selected_quants or [])
+    def _make(self, selected_quants: list[str], user_measurements: pl.DataFrame) -> hv.HeatMap:
+        df = spectrum_frame(self.explorer, selected_quants)
         rows = list(dict.fromkeys(df["row"]))
         heat = hv.HeatMap(
             df,
@@ -195,7 +190,7 @@ class SpectrumHeatmap(pn.viewable.Viewer):
             line_width=1,
         )
 
-    def _labels(self, options: pl.DataFrame | None = None, user_measurements: pl.DataFrame | None = None) -> hv.Labels:
+    def _labels(self, user_measurements: pl.DataFrame) -> hv.Labels:
         df = spectrum_frame(self.explorer, [])
         return hv.Labels(df, kdims=["column", "row"], vdims=["label"]).opts(text_font_size="8pt", text_color="#222222")
 

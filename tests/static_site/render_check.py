@@ -1,7 +1,8 @@
 """Run the static site's code in a clean environment: build the dashboard and render every view to Bokeh models.
 
-Executed by ``test_clean_env.py`` with ``python -I`` in a venv holding only the packages the page installs
-(no pytest, no repository on the path). Prints one JSON line: the views rendered and the heavy modules imported.
+Executed by ``test_requirements.py::test_site_code_runs_in_a_clean_environment`` with ``python -I`` in a venv
+holding only the packages the page installs (no pytest, no repository on the path). Prints one JSON line: the
+views rendered and the heavy modules imported.
 """
 
 from __future__ import annotations
