@@ -129,7 +129,7 @@ def build_app() -> pn.template.BaseTemplate:
     hv.extension("bokeh", logo=False)
     constraints = UserConstraints()
     valid, notices = constraints_from_query(_query())
-    constraints.param.update(**valid)
+    constraints.apply(valid)
     explorer = Explorer(constraints=constraints)
     if pn.state.location is not None:
         pn.state.location.sync(constraints, {p: p for p in URL_PARAMETERS}, on_error=lambda *_: None)

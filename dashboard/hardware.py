@@ -43,6 +43,7 @@ from dashboard.memory import (
     resolve_model,
     tensor_types,
 )
+from dashboard.memory import estimate as memory_estimate
 from dashboard.quants import backend_speed
 
 CUSTOM_DEVICE = "custom"
@@ -221,6 +222,39 @@ def memory_budget(
     return MemoryBudget(installed * count, installed, count, f"{dev.name}: {label} of GPU memory")
 
 
+def device_note(device: str, memory_gb: float, *, n_gpus: int = 1, metal_wired_limit_mb: float | None = None) -> str:
+    """A sentence on what ``device`` gives llama.cpp (Markdown): the budget and, for Apple, the Metal limit and how
+    to raise it. Empty for the custom device."""
+    if device == CUSTOM_DEVICE:
+        return ""
+    dev = get_device(device)
+    budget = memory_budget(dev, n_gpus=n_gpus, memory_gb=memory_gb, metal_wired_limit_mb=metal_wired_limit_mb)
+    bw = f"{dev.memory_bandwidth_gb_per_s:g} GB/s"
+    if dev.is_apple:
+        suggested = raised_wired_limit_mb(memory_gb)
+        if metal_wired_limit_mb is not None:
+            return (
+                f"**Metal limit raised** to {budget.budget_gb:.1f} GB (`iogpu.wired_limit_mb={metal_wired_limit_mb:g}`"
+                f", MiB) of {memory_gb:g} GB unified memory, {bw}. It holds until reboot; leave room for macOS."
+            )
+        share, _ = apple_working_set_share(memory_gb)
+        return (
+            f"**Metal limit: {budget.budget_gb:.1f} GB** ({share:.0%} of {memory_gb:g} GB unified memory: the default "
+            f"GPU working set llama.cpp logged on real Macs), {bw}. Raise it with `sudo sysctl "
+            f"iogpu.wired_limit_mb={suggested}` (MiB; until reboot; leave room for macOS and apps), then switch on "
+            "*use the raised limit*. macOS 26 was reported to default to ~84%."
+        )
+    if dev.is_cpu:
+        return f"**CPU only**: {memory_gb:g} GB of system RAM at {bw} ({dev.name}); llama.cpp runs on the CPU."
+    cards = f"{n_gpus} x {memory_gb:g} GB = {budget.budget_gb:g} GB" if n_gpus > 1 else f"{memory_gb:g} GB"
+    return f"**{dev.name}**: {cards} of GPU memory, {bw} each."
+
+
+def raised_wired_limit_mb(installed_memory_gb: float) -> int:
+    """A raised ``iogpu.wired_limit_mb`` to suggest (MiB): the share one user set on a 128 GB Mac (114688 MiB)."""
+    return int(installed_memory_gb * 1024 * RAISED_WIRED_LIMIT_SHARE)
+
+
 def headroom_gib(budget_gib: float) -> float:
     """Memory kept free inside a budget: 5% of it, at least 0.5 GiB (the dashboard's rule)."""
     return max(HEADROOM_FRACTION * budget_gib, HEADROOM_MIN_GIB)
@@ -366,8 +400,8 @@ def _fit(rows: pl.DataFrame, speed_class: str) -> ClassCalibration:
     devices_used = rows["device_label"].n_unique()
     return ClassCalibration(
         speed_class=speed_class,
-        efficiency_float=min(e_float, 1.0),
-        efficiency_quant=min(e_quant, 1.0),
+        efficiency_float=float(min(e_float, 1.0)),
+        efficiency_quant=float(min(e_quant, 1.0)),
         overhead_s_per_layer=float(coef[0]),
         overhead_s_per_extra_gpu=float(coef[1]),
         n_rows=rows.height,
@@ -392,7 +426,8 @@ def _cpu_calibration(name: str, run: int, ram_device: str, gpu: ClassCalibration
     tokens_per_s = float(speed["tokens_per_s"][0])
     lb = layer_bytes(LLAMA_7B.resolved(), CPU_REFERENCE_QUANT)
     weights = sum(lb.dense) + lb.output + lb.embedding_row
-    efficiency = min(1.0, tokens_per_s * weights / ram)
+    # the run's type streams at type_factor x the Q4_K_M-equivalent efficiency this class is described by
+    efficiency = min(1.0, tokens_per_s * weights / ram / type_factor(CPU_REFERENCE_QUANT, "CPU")[0])
     ratio = gpu.efficiency_float / gpu.efficiency_quant if gpu.efficiency_quant > 0 else 1.0
     return ClassCalibration(
         speed_class=name,
@@ -433,11 +468,27 @@ def _family_of() -> dict[str, str]:
     return dict(zip(qt["quant"], qt["family"], strict=True))
 
 
+@cache
+def _generic_efficiency() -> dict[str, float]:
+    """Per type: tokens/s x file bits per weight relative to Q4_K_M, all types measured in one run on Llama-3.1-8B
+    (``data/llama31_8b_files.csv``, llama.cpp tools/quantize/README.md, PR #14905; hardware not stated)."""
+    f = data.load_table("llama31_8b_files")
+    bits = dict(zip(f["quant"], f["generation_tokens_per_s"] * f["file_bits_per_weight"], strict=True))
+    ref = bits["Q4_K_M"]
+    return {q: b / ref for q, b in bits.items()}
+
+
+@lru_cache(maxsize=1024)
 def type_factor(quant: str, backend: str) -> tuple[float, str]:
     """How fast ``quant``'s kernels stream relative to Q4_K_M on ``backend``, and the evidence.
 
-    Measured for the type on that backend when available; else the mean of the measured types of the same family
-    on that backend (e.g. the i-quants on Metal); else 1 (no evidence: as fast as Q4_K_M).
+    In order of preference:
+
+    1. measured for the type on that backend (``data/speed.csv``);
+    2. a measured type of the same family on that backend (the nearest in bits per weight), scaled by the two
+       types' ratio in the one-run table of all types (PR #14905, hardware not stated);
+    3. the one-run table alone (relative to Q4_K_M);
+    4. 1 (no evidence: as fast as Q4_K_M).
     """
     if quant in FLOAT_QUANTS:
         return 1.0, "float weights (calibrated separately)"
@@ -445,11 +496,26 @@ def type_factor(quant: str, backend: str) -> tuple[float, str]:
     if (quant, backend) in factors:
         return factors[(quant, backend)]
     family = _family_of().get(quant)
-    same = [f for (q, b), (f, _) in factors.items() if b == backend and _family_of().get(q) == family]
-    if family and same:
-        mean = sum(same) / len(same)
-        return mean, f"mean of the measured {family} types on {backend} ({len(same)})"
+    generic = _generic_efficiency()
+    bpw = dict(zip(*_bits_per_weight(), strict=True))
+    same = [q for (q, b) in factors if b == backend and _family_of().get(q) == family and q in generic]
+    if quant in generic and same and quant in bpw:
+        anchor = min(same, key=lambda q: abs(bpw.get(q, 0.0) - bpw[quant]))
+        factor = factors[(anchor, backend)][0] * generic[quant] / generic[anchor]
+        return factor, (
+            f"{anchor} measured on {backend} (x{factors[(anchor, backend)][0]:.2f}) scaled by {quant}/{anchor} "
+            f"= {generic[quant] / generic[anchor]:.2f} in the one-run table of all types "
+            "(PR #14905, hardware not stated)"
+        )
+    if quant in generic:
+        return generic[quant], "one-run table of all types (PR #14905, hardware not stated); none on " + backend
     return 1.0, f"no per-type measurement on {backend}"
+
+
+@cache
+def _bits_per_weight() -> tuple[list[str], list[float]]:
+    qt = data.load_table("quant_types")
+    return qt["quant"].to_list(), qt["nominal_bits_per_weight"].to_list()
 
 
 # ---------------------------------------------------------------------------------------------- the estimate
@@ -588,7 +654,9 @@ def estimate_speed(
     share = lb.expert_share
     layer_read = [d + e * share for d, e in zip(lb.dense, lb.experts, strict=True)]
     layer_alloc = [d + e + kv_layer_alloc for d, e in zip(lb.dense, lb.experts, strict=True)]
-    whole = sum(layer_alloc) + lb.output + fixed
+    # everything, as the memory model counts it (file incl. embedding and metadata, KV cache, buffers): the same
+    # total the recommender fits against the budget, so "fits" here and there agree
+    whole = memory_estimate(spec, quant, context, kv_cache).total_gib * GIB
 
     def speed(gpu_w: float, gpu_kv: float, cpu_w: float, cpu_kv: float) -> float | None:
         if not math.isfinite(bw_gpu) or bw_gpu <= 0:
@@ -645,7 +713,7 @@ def estimate_speed(
             basis="; ".join([f"CPU: {cal_cpu.basis}", *basis_parts[1:]]),
         )
 
-    if whole <= usable:
+    if whole <= budget_bytes:
         w = sum(layer_read) + lb.output + lb.embedding_row
         return SpeedEstimate(
             **common,

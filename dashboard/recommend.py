@@ -10,8 +10,11 @@ and the recommendation can never disagree:
 
    * ``quality``: lowest mean KLD;
    * ``size``: smallest file among the types in the "good" band or better (KLD <= 0.05);
-   * ``speed``: highest expected generation speed (bandwidth-bound: efficiency on the backend / size)
-     among the types in the "acceptable" band or better (KLD <= 0.15).
+   * ``speed``: highest estimated generation speed on the device (:func:`dashboard.hardware.estimate_speed`:
+     bytes per token over the calibrated bandwidth, with the per-type slowness measured on the backend, e.g.
+     i-quants on Metal) among the types in the "acceptable" band or better (KLD <= 0.15).
+
+   An optional minimum speed (tokens/s) drops the types estimated below it.
 
    If the priority's band has no type that fits, the quality rule picks among whatever fits.
 4. If nothing fits, the answer is "nothing fits" with suggestions (smaller context, quantised KV cache,
@@ -20,15 +23,16 @@ and the recommendation can never disagree:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from typing import Literal, get_args
 
 import polars as pl
 
+from dashboard import hardware
 from dashboard import quality as quality_mod
 from dashboard.architecture import ModelSpec
-from dashboard.hardware import headroom_gib
+from dashboard.hardware import CUSTOM_DEVICE, SpeedEstimate, estimate_speed, headroom_gib
 from dashboard.memory import estimate, gb_to_gib, gib_to_gb, resolve_model
 from dashboard.models import REFERENCE_MODEL, catalog
 from dashboard.quants import BACKENDS, QUALITY_BANDS, quality_band, quant_summary
@@ -50,13 +54,21 @@ RUNNER_UPS = 3
 # choice inside the headroom is "tight".
 # Partial offload is offered when at least half of the weights and cache would sit in VRAM.
 PARTIAL_OFFLOAD_MIN_FRACTION = 0.5
+# Bandwidth used to rank types for a custom device whose bandwidth is not given (per backend).
+REFERENCE_DEVICE = {"CUDA": hardware.DEFAULT_DEVICE, "Metal": "Apple M2 Max", "CPU": hardware.DEFAULT_HOST_MEMORY}
 VRAM_SIZES_GB: tuple[int, ...] = (8, 12, 16, 24, 32, 48, 80, 128)
 CONTEXT_SIZES_TOKENS: tuple[int, ...] = (2048, 4096, 8192, 16384, 32768, 131072)
 
 
 @dataclass(frozen=True)
 class Constraints:
-    """What the user has and wants."""
+    """What the user has and wants.
+
+    ``vram_gb`` is the memory as the user enters it: per card for GPUs, the installed unified memory for Apple,
+    the RAM for a CPU-only machine. :attr:`budget_gib` is what llama.cpp can use of it (``n_gpus`` cards; Metal's
+    working set on Apple, or ``metal_wired_limit_mb`` when raised). ``device`` is a name from
+    :func:`dashboard.hardware.device_names` or ``"custom"`` (then ``bandwidth_gb_per_s``, when given, gives speeds).
+    """
 
     model: ModelSpec | str = REFERENCE_MODEL
     vram_gb: float = 24.0
@@ -64,6 +76,11 @@ class Constraints:
     kv_cache: str = "f16"
     backend: str = "CUDA"
     priority: Priority = "quality"
+    device: str = CUSTOM_DEVICE
+    n_gpus: int = 1
+    bandwidth_gb_per_s: float | None = None
+    metal_wired_limit_mb: float | None = None
+    min_tokens_per_s: float | None = None
 
     def __post_init__(self) -> None:
         if not self.vram_gb > 0:
@@ -72,11 +89,51 @@ class Constraints:
             raise ValueError(f"backend must be one of {BACKENDS}, got {self.backend!r}")
         if self.priority not in PRIORITIES:
             raise ValueError(f"priority must be one of {PRIORITIES}, got {self.priority!r}")
+        if self.device != CUSTOM_DEVICE and self.device not in hardware.devices():
+            raise ValueError(f"unknown device {self.device!r}")
+        if self.n_gpus < 1:
+            raise ValueError(f"n_gpus must be at least 1, got {self.n_gpus}")
 
     @property
     def budget_gib(self) -> float:
-        """The memory budget in GiB (VRAM is sold in decimal GB)."""
-        return gb_to_gib(self.vram_gb)
+        """The memory budget in GiB (memory is entered in decimal GB)."""
+        return gb_to_gib(self.budget_gb)
+
+    @property
+    def budget_gb(self) -> float:
+        """The memory llama.cpp can use, decimal GB (see :func:`dashboard.hardware.memory_budget`)."""
+        if self.device == CUSTOM_DEVICE:
+            return self.vram_gb * self.n_gpus
+        return hardware.memory_budget(
+            self.device, n_gpus=self.n_gpus, memory_gb=self.vram_gb, metal_wired_limit_mb=self.metal_wired_limit_mb
+        ).budget_gb
+
+    def speed(self, quant: str) -> tuple[SpeedEstimate, float]:
+        """The speed estimate of ``quant`` on this device at this context, and the tokens/s used to rank types.
+
+        A custom device with no bandwidth has no tokens/s (``None`` in the estimate); its types are ranked at the
+        bandwidth of the backend's reference device (the ranking depends little on the bandwidth).
+        """
+        bandwidth = self.bandwidth_gb_per_s if self.device == CUSTOM_DEVICE else None
+        unknown = self.device == CUSTOM_DEVICE and not bandwidth
+        if unknown:
+            bandwidth = hardware.get_device(REFERENCE_DEVICE[self.backend]).memory_bandwidth_gb_per_s
+        est = estimate_speed(
+            self.model,
+            quant,
+            device=self.device,
+            context=self.context,
+            kv_cache=self.kv_cache,
+            n_gpus=self.n_gpus,
+            memory_gb=self.vram_gb,
+            bandwidth_gb_per_s=bandwidth,
+            backend=self.backend,
+            metal_wired_limit_mb=self.metal_wired_limit_mb,
+        )
+        ranking = est.generation_tokens_per_s or 0.0
+        if unknown:
+            est = replace(est, generation_tokens_per_s=None)
+        return est, ranking
 
 
 @dataclass(frozen=True)
@@ -99,6 +156,12 @@ class Option:
     speed_verdict: str | None
     speed_evidence: str | None
     gpu_fraction: float
+    generation_tokens_per_s: float | None = None  # estimated on the device (None: bandwidth unknown)
+    gpu_layers: int = 0
+    n_layers: int = 0
+    placement: str = ""
+    speed_summary: str = ""  # e.g. "41 of 80 layers on the GPU, ~2.3 tokens/s"
+    speed_basis: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,6 +175,8 @@ class Recommendation:
     path: tuple[str, ...]
     suggestions: tuple[str, ...] = ()
     options: tuple[Option, ...] = field(default=(), repr=False)
+    # partly in system RAM: when nothing fits, the type the same priority picks; else a better-quality alternative
+    offload: Option | None = None
 
     @property
     def fit(self) -> Fit:
@@ -119,13 +184,24 @@ class Recommendation:
         return self.best.fit if self.best else "no"
 
     def summary(self) -> str:
-        """One sentence, e.g. "Llama-3.1-70B on 24 GB at 8K context: IQ2_XS, 21.3 GB of 24 GB"."""
+        """One sentence, e.g. "Llama-3.1-8B on 24 GB at 8K context: Q8_0, 9.1 GB of 24 GB, ~90 tokens/s"."""
         c = self.constraints
         name = resolve_model(c.model).name
-        head = f"{name} on {c.vram_gb:g} GB at {_context_label(c.context)} context"
+        budget = _gb_label(c.budget_gb)
+        head = f"{name} on {budget} GB at {_context_label(c.context)} context"
         if not self.best:
+            if self.offload:
+                o = self.offload
+                return f"{head}: nothing fits on the GPU; with offload {o.quant}: {o.speed_summary}."
             return f"{head}: nothing fits."
-        return f"{head}: {self.best.quant}, {_gb(self.best.total_gib)} of {c.vram_gb:g} GB"
+        speed = self.best.generation_tokens_per_s
+        tail = "" if speed is None else f", ~{speed:.3g} tokens/s"
+        return f"{head}: {self.best.quant}, {_gb(self.best.total_gib)} of {budget} GB{tail}"
+
+
+def _gb_label(gb: float) -> str:
+    """A memory size for text: "24", "51.5"."""
+    return f"{round(gb, 1):g}"
 
 
 def _context_label(tokens: int) -> str:
@@ -153,41 +229,56 @@ def _candidates() -> pl.DataFrame:
     return quant_summary().filter(pl.col("mean_kld").is_not_null())
 
 
-def evaluate(constraints: Constraints) -> list[Option]:
-    """Every candidate quant type with its memory, fit, quality and expected speed."""
+def evaluate(constraints: Constraints, with_speed: bool = True) -> list[Option]:
+    """Every candidate quant type with its memory, fit, quality and estimated speed on the device.
+
+    ``with_speed=False`` skips the speed estimate (the sweet-spots grid needs it only to rank by speed).
+    """
     backend_col = constraints.backend.lower()
+    budget_gib = constraints.budget_gib
     options = []
     for row in _candidates().iter_rows(named=True):
         e = estimate(constraints.model, row["quant"], constraints.context, constraints.kv_cache)
-        efficiency = row[f"efficiency_{backend_col}"]
-        # Token generation is bandwidth-bound: speed ~ efficiency / bytes streamed per token.
-        relative_speed = (efficiency if efficiency is not None else 1.0) / e.weights_gib
+        speed, ranking_speed = constraints.speed(row["quant"]) if with_speed else (None, 0.0)
         options.append(
             Option(
                 quant=row["quant"],
                 family=row["family"],
-                fit=fit_status(e.total_gib, constraints.budget_gib),
+                fit=fit_status(e.total_gib, budget_gib),
                 total_gib=e.total_gib,
                 weights_gib=e.weights_gib,
                 kv_cache_gib=e.kv_cache_gib,
                 overhead_gib=e.overhead_gib,
-                free_gib=constraints.budget_gib - e.total_gib,
+                free_gib=budget_gib - e.total_gib,
                 mean_kld=row["mean_kld"],
                 delta_perplexity=row["delta_perplexity"],
                 quality_band=row["quality_band"],
                 quality_basis=row["quality_basis"],
-                relative_speed=relative_speed,
+                relative_speed=ranking_speed,
                 speed_verdict=row[f"verdict_{backend_col}"],
                 speed_evidence=row[f"evidence_{backend_col}"],
-                gpu_fraction=min(1.0, constraints.budget_gib / e.total_gib),
+                gpu_fraction=min(1.0, budget_gib / e.total_gib),
+                generation_tokens_per_s=speed.generation_tokens_per_s if speed else None,
+                gpu_layers=speed.gpu_layers if speed else 0,
+                n_layers=speed.n_layers if speed else 0,
+                placement=speed.placement if speed else "",
+                speed_summary=speed.summary() if speed else "",
+                speed_basis=speed.basis if speed else "",
             )
         )
     return options
 
 
-def _rank(options: list[Option], priority: Priority) -> tuple[list[Option], str]:
-    """Fitting options ranked by the priority's rule, and the rule that was applied."""
-    fitting = [o for o in options if o.fit in IN_BUDGET]
+def meets_min_speed(option: Option, min_tokens_per_s: float | None) -> bool:
+    """Whether the option's estimated speed reaches the minimum (always, when no minimum or no estimate)."""
+    if not min_tokens_per_s or option.generation_tokens_per_s is None:
+        return True
+    return option.generation_tokens_per_s >= min_tokens_per_s
+
+
+def _rank(options: list[Option], priority: Priority, min_tokens_per_s: float | None = None) -> tuple[list[Option], str]:
+    """Fitting options (at least the minimum speed) ranked by the priority's rule, and the rule that was applied."""
+    fitting = [o for o in options if o.fit in IN_BUDGET and meets_min_speed(o, min_tokens_per_s)]
     by_quality = sorted(fitting, key=lambda o: (o.fit != "fits", o.mean_kld, o.total_gib))
     limit = PRIORITY_BAND_LIMIT[priority]
     if limit is None:
@@ -206,21 +297,30 @@ def recommend(constraints: Constraints) -> Recommendation:
     """Recommend a quant type for ``constraints``; see the module docstring for the rules."""
     spec = resolve_model(constraints.model)
     options = evaluate(constraints)
-    ranked, rule = _rank(options, constraints.priority)
+    minimum = constraints.min_tokens_per_s
+    ranked, rule = _rank(options, constraints.priority, minimum)
     path = ["root", f"priority:{constraints.priority}"]
     if not ranked:
         path.append(f"{constraints.priority}/none")
+        reasons = [
+            f"No quant type of {spec.name} fits in {_gb_label(constraints.budget_gb)} GB at "
+            f"{_context_label(constraints.context)} context with a {constraints.kv_cache} KV cache"
+            + (f" at {minimum:g} tokens/s or more." if minimum else ".")
+        ]
+        offload = _offload_choice(options, constraints.priority, minimum)
+        if offload:
+            reasons.append(
+                f"With offload: {offload.quant}, {offload.speed_summary} ({offload.placement}; {offload.speed_basis})."
+            )
         return Recommendation(
             constraints=constraints,
             best=None,
             runner_ups=(),
-            reasons=(
-                f"No quant type of {spec.name} fits in {constraints.vram_gb:g} GB at "
-                f"{_context_label(constraints.context)} context with a {constraints.kv_cache} KV cache.",
-            ),
+            reasons=tuple(reasons),
             path=tuple(path),
             suggestions=tuple(suggestions(constraints, options)),
             options=tuple(options),
+            offload=offload,
         )
     best = ranked[0]
     band = quality_band(best.mean_kld)
@@ -234,6 +334,15 @@ def recommend(constraints: Constraints) -> Recommendation:
         + (f", perplexity +{best.delta_perplexity:.3f}" if best.delta_perplexity is not None else "")
         + ".",
     ]
+    if best.generation_tokens_per_s is not None:
+        where = constraints.device if constraints.device != CUSTOM_DEVICE else "your device"
+        reasons.append(
+            f"Estimated speed on {where}: ~{best.generation_tokens_per_s:.3g} tokens/s ({best.speed_basis})."
+        )
+    if minimum:
+        slow_ones = [o.quant for o in options if o.fit in IN_BUDGET and not meets_min_speed(o, minimum)]
+        if slow_ones:
+            reasons.append(f"Below {minimum:g} tokens/s, left out: {', '.join(slow_ones)}.")
     if best.speed_verdict == "slow":
         reasons.append(f"Slow on {constraints.backend}: {best.speed_evidence}.")
     elif best.speed_verdict:
@@ -242,6 +351,14 @@ def recommend(constraints: Constraints) -> Recommendation:
     slower = [o for o in runner_ups if o.speed_verdict == "slow"]
     for o in slower:
         reasons.append(f"{o.quant} is slow on {constraints.backend}: {o.speed_evidence}.")
+    offload = _offload_choice(options, "quality", minimum)
+    if offload and offload.mean_kld < best.mean_kld and quality_band(offload.mean_kld) != band:
+        reasons.append(
+            f"Better quality with offload: {offload.quant} ({quality_band(offload.mean_kld)}), "
+            f"{offload.speed_summary} ({offload.placement})."
+        )
+    else:
+        offload = None
     bigger = [o for o in options if o.fit not in IN_BUDGET and o.mean_kld < best.mean_kld]
     if bigger:
         nxt = min(bigger, key=lambda o: o.total_gib)
@@ -253,7 +370,35 @@ def recommend(constraints: Constraints) -> Recommendation:
         reasons=tuple(reasons),
         path=tuple(path),
         options=tuple(options),
+        offload=offload,
     )
+
+
+def speed_table(constraints: Constraints) -> pl.DataFrame:
+    """Every quant type's estimated speed on the device: tokens/s (null without a bandwidth), the placement in
+    words, and the basis (for the spectrum's speed column)."""
+    rows = []
+    for quant in quant_summary()["quant"]:
+        est, _ = constraints.speed(quant)
+        rows.append(
+            {
+                "quant": quant,
+                "generation_tokens_per_s": est.generation_tokens_per_s,
+                "speed_summary": est.summary(),
+                "speed_basis": est.basis,
+            }
+        )
+    return pl.DataFrame(rows, schema_overrides={"generation_tokens_per_s": pl.Float64})
+
+
+def _offload_choice(options: list[Option], priority: Priority, min_tokens_per_s: float | None) -> Option | None:
+    """Among the types that fit only with offload, the one the priority's rule picks (None if there are none)."""
+    partial = [o for o in options if o.fit == "partial offload" and meets_min_speed(o, min_tokens_per_s)]
+    if not partial:
+        return None
+    as_fitting = [replace(o, fit="fits") for o in partial]
+    ranked, _ = _rank(as_fitting, priority)
+    return next(o for o in partial if o.quant == ranked[0].quant)
 
 
 def suggestions(constraints: Constraints, options: list[Option]) -> list[str]:
@@ -277,26 +422,13 @@ def suggestions(constraints: Constraints, options: list[Option]) -> list[str]:
                 f"{_gb(e.total_gib)}."
             )
             break
-    partial = [o for o in options if o.fit == "partial offload"]
-    if partial:
-        o = min(partial, key=lambda o: o.mean_kld)
-        out.append(
-            f"Partial offload: {o.quant} with about {o.gpu_fraction:.0%} of the model on the GPU and the rest "
-            "in system RAM (much slower generation)."
-        )
+    o = _offload_choice(options, constraints.priority, constraints.min_tokens_per_s)
+    if o:
+        out.append(f"Partial offload: {o.quant} with {o.speed_summary} ({o.placement}; the rest in system RAM).")
     spec = resolve_model(constraints.model)
     smaller = [s for s in catalog().values() if s.params < spec.params and s.family == spec.family]
     for s in sorted(smaller, key=lambda s: -s.params):
-        r = recommend(
-            Constraints(
-                s.name,
-                constraints.vram_gb,
-                constraints.context,
-                constraints.kv_cache,
-                constraints.backend,
-                constraints.priority,
-            )
-        )
+        r = recommend(replace(constraints, model=s.name))
         if r.best:
             out.append(f"A smaller model: {s.name} fits as {r.best.quant} ({_gb(r.best.total_gib)}).")
             break
@@ -333,10 +465,16 @@ def _sweet_spots(
 ) -> pl.DataFrame:
     rows = []
     for name in names:
-        options_by_vram = {}
+        speeds: dict[str, float] = {}
+        if priority == "speed":
+            # a type that fits runs all on the GPU at the same speed whatever the budget: estimate once per model
+            top = Constraints(name, max(vram_sizes_gb), context, kv_cache, backend, priority)
+            speeds = {o.quant: o.relative_speed for o in evaluate(top)}
         for vram in vram_sizes_gb:
             c = Constraints(name, vram, context, kv_cache, backend, priority)
-            options = options_by_vram.setdefault(vram, evaluate(c))
+            options = evaluate(c, with_speed=False)
+            if speeds:
+                options = [replace(o, relative_speed=speeds[o.quant]) for o in options]
             ranked, _ = _rank(options, priority)
             best = ranked[0] if ranked else None
             partial = [o for o in options if o.fit == "partial offload"]

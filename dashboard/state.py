@@ -13,6 +13,7 @@ import pandas as pd
 import param
 import polars as pl
 
+from dashboard import hardware
 from dashboard import recommend as rec
 from dashboard.architecture import ModelSpec
 from dashboard.ingest import MEASUREMENT_SCHEMA
@@ -25,9 +26,35 @@ from dashboard.recommend import Constraints as ConstraintValues
 DEFAULT_MODEL = REFERENCE_MODEL
 CUSTOM_MODEL = "Custom"
 CONFIG_MODEL = "From config.json"
-URL_PARAMETERS: tuple[str, ...] = ("model", "vram_gb", "context", "kv_cache", "backend", "priority")
+URL_PARAMETERS: tuple[str, ...] = (
+    "model",
+    "vram_gb",
+    "context",
+    "kv_cache",
+    "backend",
+    "priority",
+    "device",
+    "n_gpus",
+    "bandwidth_gb_per_s",
+    "min_tokens_per_s",
+    "raise_metal_limit",
+    "metal_wired_limit_mb",
+)
 VRAM_BOUNDS_GB = (1.0, 1024.0)
 CONTEXT_BOUNDS_TOKENS = (256, 1_048_576)
+GPU_COUNT_BOUNDS = (1, 16)
+BANDWIDTH_BOUNDS_GB_PER_S = (1.0, 20_000.0)
+MIN_SPEED_BOUNDS_TOKENS_PER_S = (0.0, 10_000.0)
+WIRED_LIMIT_BOUNDS_MB = (1024, 1_048_576)
+# URL numbers: bounds and type of each
+NUMERIC_URL_PARAMETERS: dict[str, tuple[tuple[float, float], type]] = {
+    "vram_gb": (VRAM_BOUNDS_GB, float),
+    "context": (CONTEXT_BOUNDS_TOKENS, int),
+    "n_gpus": (GPU_COUNT_BOUNDS, int),
+    "bandwidth_gb_per_s": (BANDWIDTH_BOUNDS_GB_PER_S, float),
+    "min_tokens_per_s": (MIN_SPEED_BOUNDS_TOKENS_PER_S, float),
+    "metal_wired_limit_mb": (WIRED_LIMIT_BOUNDS_MB, int),
+}
 # The memory breakdown always shows these beside the recommendation, so the budget line has landmarks across
 # the range: 8-bit (near-lossless), the common 4-bit k-quant (good) and a 2-bit i-quant (degraded) on the
 # Llama-3-8B scoreboard; a test checks they fall in three different bands.
@@ -80,11 +107,88 @@ class UserConstraints(param.Parameterized):
     kv_cache = param.Selector(default="f16", objects=list(KV_CACHE_TYPES), doc="KV-cache type (-ctk/-ctv).")
     backend = param.Selector(default="CUDA", objects=list(BACKENDS), doc="llama.cpp backend the model runs on.")
     priority = param.Selector(default="quality", objects=list(PRIORITIES), doc="What to optimise for.")
+    device = param.Selector(
+        default=hardware.CUSTOM_DEVICE,
+        objects=[hardware.CUSTOM_DEVICE],
+        doc="Your GPU, Apple chip or RAM kind (data/devices.csv): sets memory, bandwidth and backend; "
+        "'custom' keeps free entry.",
+    )
+    n_gpus = param.Integer(
+        default=1, bounds=GPU_COUNT_BOUNDS, doc="Identical GPUs (memory adds up; llama.cpp splits the layers)."
+    )
+    bandwidth_gb_per_s = param.Number(
+        default=None,
+        allow_None=True,
+        bounds=BANDWIDTH_BOUNDS_GB_PER_S,
+        doc="Custom device: memory bandwidth, GB/s (optional; gives the speed in tokens/s).",
+    )
+    min_tokens_per_s = param.Number(
+        default=None,
+        allow_None=True,
+        bounds=MIN_SPEED_BOUNDS_TOKENS_PER_S,
+        doc="Optional minimum generation speed, tokens/s: slower types are left out.",
+    )
+    raise_metal_limit = param.Boolean(
+        default=False, doc="Apple: use the raised iogpu.wired_limit_mb instead of Metal's default working set."
+    )
+    metal_wired_limit_mb = param.Integer(
+        default=None,
+        allow_None=True,
+        bounds=WIRED_LIMIT_BOUNDS_MB,
+        doc="Apple: the raised iogpu.wired_limit_mb value, MiB (used when raise_metal_limit is on).",
+    )
 
     def __init__(self, **params: object) -> None:
         params.setdefault("custom", CustomModel())
         super().__init__(**params)
         self.param.model.objects = [*catalog(), CUSTOM_MODEL, CONFIG_MODEL]
+        self.param.device.objects = [hardware.CUSTOM_DEVICE, *hardware.device_names()]
+
+    @param.depends("device", watch=True)
+    def _apply_device(self) -> None:
+        """Picking a device sets its memory, backend and (for Apple) the raised limit to suggest."""
+        if self.device == hardware.CUSTOM_DEVICE:
+            return
+        dev = hardware.get_device(self.device)
+        updates: dict[str, object] = {"backend": dev.backend}
+        if dev.memory_gb is not None:
+            updates["vram_gb"] = dev.memory_gb
+        if dev.is_apple or dev.is_cpu:
+            updates["n_gpus"] = 1
+        if dev.is_apple:
+            updates["metal_wired_limit_mb"] = hardware.raised_wired_limit_mb(updates.get("vram_gb", self.vram_gb))
+        else:
+            updates["raise_metal_limit"] = False
+        self.param.update(**updates)
+
+    @param.depends("backend", watch=True)
+    def _backend_changed(self) -> None:
+        """Another backend than the device's: the device becomes custom, keeping its memory and bandwidth."""
+        if self.device == hardware.CUSTOM_DEVICE:
+            return
+        dev = hardware.get_device(self.device)
+        if dev.backend != self.backend:
+            self.param.update(device=hardware.CUSTOM_DEVICE, bandwidth_gb_per_s=dev.memory_bandwidth_gb_per_s)
+
+    def apply(self, values: dict[str, object]) -> None:
+        """Set validated values (from :func:`constraints_from_query`): the device first, so that a memory size given
+        with it is not replaced by the device's catalog memory."""
+        if "device" in values:
+            self.device = values["device"]
+        self.param.update(**{k: v for k, v in values.items() if k != "device"})
+
+    def device_note(self) -> str:
+        """What the device gives llama.cpp, in a sentence (Markdown; empty for custom)."""
+        return hardware.device_note(
+            self.device, self.vram_gb, n_gpus=self.n_gpus, metal_wired_limit_mb=self._wired_limit()
+        )
+
+    def _wired_limit(self) -> float | None:
+        if not self.raise_metal_limit or self.device == hardware.CUSTOM_DEVICE:
+            return None
+        if not hardware.get_device(self.device).is_apple:
+            return None
+        return self.metal_wired_limit_mb or hardware.raised_wired_limit_mb(self.vram_gb)
 
     def model_spec(self) -> ModelSpec:
         """The chosen model's architecture."""
@@ -97,7 +201,17 @@ class UserConstraints(param.Parameterized):
     def values(self) -> ConstraintValues:
         """The constraints as the recommender's immutable value object."""
         return ConstraintValues(
-            self.model_spec(), self.vram_gb, self.context, self.kv_cache, self.backend, self.priority
+            self.model_spec(),
+            self.vram_gb,
+            self.context,
+            self.kv_cache,
+            self.backend,
+            self.priority,
+            device=self.device,
+            n_gpus=self.n_gpus,
+            bandwidth_gb_per_s=self.bandwidth_gb_per_s,
+            metal_wired_limit_mb=self._wired_limit(),
+            min_tokens_per_s=self.min_tokens_per_s or None,
         )
 
 
@@ -114,6 +228,8 @@ def constraints_from_query(query: dict[str, list[str] | str]) -> tuple[dict[str,
         "kv_cache": list(KV_CACHE_TYPES),
         "backend": list(BACKENDS),
         "priority": list(PRIORITIES),
+        "device": [hardware.CUSTOM_DEVICE, *hardware.device_names()],
+        "raise_metal_limit": ["true", "false"],
     }
     for key, raw in query.items():
         value = raw[-1] if isinstance(raw, list) else raw
@@ -123,20 +239,23 @@ def constraints_from_query(query: dict[str, list[str] | str]) -> tuple[dict[str,
             notices.append(f"Ignored unknown URL parameter {key!r}.")
             continue
         if key in choices:
+            if key == "raise_metal_limit":
+                value = value.lower()
             if value in choices[key]:
-                valid[key] = value
+                valid[key] = value == "true" if key == "raise_metal_limit" else value
             else:
                 notices.append(f"Ignored {key}={shown!r}: not one of the known values; using the default.")
             continue
+        (lo, hi), kind = NUMERIC_URL_PARAMETERS[key]
         try:
             number = float(value)
         except ValueError:
             number = math.nan
-        lo, hi = VRAM_BOUNDS_GB if key == "vram_gb" else CONTEXT_BOUNDS_TOKENS
-        if not math.isfinite(number) or not lo <= number <= hi:
-            notices.append(f"Ignored {key}={shown!r}: expected a number from {lo:g} to {hi:g}; using the default.")
+        if not math.isfinite(number) or not lo <= number <= hi or (kind is int and number != int(number)):
+            what = "a whole number" if kind is int else "a number"
+            notices.append(f"Ignored {key}={shown!r}: expected {what} from {lo:g} to {hi:g}; using the default.")
             continue
-        valid[key] = number if key == "vram_gb" else int(number)
+        valid[key] = kind(number)
     return valid, notices
 
 
@@ -154,6 +273,10 @@ class Explorer(param.Parameterized):
         default=(), doc="The recommender's path through the decision tree plus its leaf; changes only when it does."
     )
     sweet_spots = param.ClassSelector(class_=pl.DataFrame, doc="Catalog model x VRAM grid at the current context.")
+    speeds = param.ClassSelector(
+        class_=pl.DataFrame,
+        doc="Every quant type's estimated generation speed on the device (recommend.speed_table); for the spectrum.",
+    )
     memory_breakdown = param.ClassSelector(
         class_=pl.DataFrame, doc="Weights / KV / overhead (GiB) of the recommendation and its neighbours."
     )
@@ -178,6 +301,12 @@ class Explorer(param.Parameterized):
         "constraints.kv_cache",
         "constraints.backend",
         "constraints.priority",
+        "constraints.device",
+        "constraints.n_gpus",
+        "constraints.bandwidth_gb_per_s",
+        "constraints.min_tokens_per_s",
+        "constraints.raise_metal_limit",
+        "constraints.metal_wired_limit_mb",
         "constraints.custom.param",
         watch=True,
         on_init=True,
@@ -208,6 +337,9 @@ class Explorer(param.Parameterized):
                 )
             if grid is not self.sweet_spots:
                 self.sweet_spots = grid
+            speeds = rec.speed_table(values)
+            if self.speeds is None or not speeds.equals(self.speeds):
+                self.speeds = speeds
             path = (*recommendation.path, recommendation.best.quant if recommendation.best else "nothing fits")
             if path != self.decision_path:
                 self.decision_path = path

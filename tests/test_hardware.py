@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from dataclasses import replace
 
 import polars as pl
 import pytest
@@ -262,3 +264,72 @@ def test_cpu_only_and_custom_devices() -> None:
     assert not math.isnan(
         estimate_speed("Llama-3.1-8B", "Q4_K_M", device="custom", memory_gb=24, bandwidth_gb_per_s=1000).gpu_memory_gib
     )
+
+
+# ---- the recommender on a device: speed priority, minimum speed, offload in the answer
+
+
+def test_speed_priority_ranks_by_estimated_tokens_per_s_on_the_device() -> None:
+    from dashboard.recommend import PRIORITY_BAND_LIMIT, Constraints, recommend
+
+    r = recommend(Constraints("Llama-3.1-8B", 24, 8192, priority="speed", device="GeForce RTX 4090"))
+    gated = [o for o in r.options if o.fit in ("fits", "tight") and o.mean_kld <= PRIORITY_BAND_LIMIT["speed"]]
+    assert r.best.generation_tokens_per_s == max(o.generation_tokens_per_s for o in gated)
+    by_quant = {o.quant: o for o in r.options}
+    # the smallest file is not the answer: IQ4_XS generates faster than IQ3_XS on CUDA (measured kernel speeds)
+    assert by_quant["IQ4_XS"].generation_tokens_per_s > by_quant["IQ3_XS"].generation_tokens_per_s
+    assert r.best.quant != min(gated, key=lambda o: o.total_gib).quant
+    assert "tokens/s" in r.summary() and any("Estimated speed on GeForce RTX 4090" in x for x in r.reasons)
+    # on Metal, where i-quants were measured slow, the fastest type in the band is not an i-quant
+    mac = recommend(Constraints("Llama-3.1-8B", 64, 8192, backend="Metal", priority="speed", device="Apple M3 Max"))
+    assert mac.best.family != "i-quant"
+    assert {o.quant: o for o in mac.options}["IQ4_XS"].generation_tokens_per_s < mac.best.generation_tokens_per_s
+
+
+def test_minimum_speed_leaves_out_slower_types() -> None:
+    from dashboard.recommend import Constraints, recommend
+
+    base = Constraints("Llama-3.1-8B", 24, 8192, device="GeForce RTX 4090")
+    free = recommend(base)
+    assert free.best.quant == "F16"  # quality first: F16 fits in 24 GB
+    fast = recommend(replace(base, min_tokens_per_s=80))
+    assert fast.best.generation_tokens_per_s >= 80 and fast.best.quant != "F16"
+    assert any("Below 80 tokens/s, left out" in x and "F16" in x for x in fast.reasons)
+    none = recommend(replace(base, min_tokens_per_s=5000))
+    assert none.best is None and "5000 tokens/s" in none.reasons[0]
+
+
+def test_nothing_fits_answers_with_layers_on_the_gpu_and_speed() -> None:
+    from dashboard.recommend import Constraints, recommend
+
+    r = recommend(Constraints("Llama-3.1-70B", 24, 32768, device="GeForce RTX 4090"))
+    assert r.best is None and r.offload is not None
+    assert re.search(r"with offload \w+: \d+ of 80 layers on the GPU, ~[\d.]+ tokens/s", r.summary())
+    assert any(s.startswith("Partial offload:") and "-ngl" in s for s in r.suggestions)
+    # MoE: a better type with experts in RAM is offered next to what fits
+    moe = recommend(Constraints("Mixtral-8x7B", 12, 8192, device="GeForce RTX 3060 12 GB"))
+    assert moe.offload is not None and moe.offload.placement.startswith("--n-cpu-moe")
+    assert any(x.startswith("Better quality with offload") for x in moe.reasons)
+
+
+def test_device_budget_feeds_the_recommender() -> None:
+    from dashboard.recommend import Constraints, recommend
+
+    mac = Constraints("Llama-3.1-70B", 64, 8192, backend="Metal", device="Apple M3 Max")
+    assert mac.budget_gb == pytest.approx(0.75 * 64 * GIB / GB)
+    assert recommend(mac).summary().startswith("Llama-3.1-70B on 51.5 GB at 8K context")
+    raised = replace(mac, metal_wired_limit_mb=57344)
+    assert raised.budget_gb > mac.budget_gb
+    two = Constraints("Llama-3.1-70B", 24, 8192, device="GeForce RTX 4090", n_gpus=2)
+    assert two.budget_gb == 48
+    assert recommend(two).best.fit in ("fits", "tight")
+
+
+def test_sweet_spots_by_speed_equal_the_recommender() -> None:
+    from dashboard.recommend import Constraints, recommend, sweet_spots
+
+    grid = sweet_spots(models=["Llama-3.1-8B"], context=8192, priority="speed")
+    for row in grid.iter_rows(named=True):
+        r = recommend(Constraints(row["model"], row["vram_gb"], 8192, "f16", "CUDA", "speed"))
+        if r.best:
+            assert (row["quant"], row["fit"]) == (r.best.quant, r.best.fit)

@@ -145,12 +145,74 @@ def test_repeated_keys_use_the_last_value() -> None:
 @settings(max_examples=100, deadline=None)
 @given(
     st.dictionaries(
-        st.sampled_from(["model", "vram_gb", "context", "kv_cache", "backend", "priority", "x"]),
+        st.sampled_from(
+            [
+                "model",
+                "vram_gb",
+                "context",
+                "kv_cache",
+                "backend",
+                "priority",
+                "device",
+                "n_gpus",
+                "bandwidth_gb_per_s",
+                "min_tokens_per_s",
+                "raise_metal_limit",
+                "metal_wired_limit_mb",
+                "x",
+            ]
+        ),
         st.lists(st.text(max_size=30), min_size=1, max_size=3),
     )
 )
 def test_any_query_gives_constraints_the_state_accepts(query: dict) -> None:
     valid, notices = constraints_from_query(query)
     c = UserConstraints()
-    c.param.update(**valid)  # never raises: only valid values come through
+    c.apply(valid)  # never raises: only valid values come through
     assert len(valid) + len(notices) == len(query)
+
+
+def test_picking_a_device_sets_memory_backend_and_speed() -> None:
+    ex = Explorer()
+    c = ex.constraints
+    c.device = "GeForce RTX 4090"
+    assert (c.vram_gb, c.backend) == (24.0, "CUDA")
+    assert ex.recommendation.best.generation_tokens_per_s > 0
+    assert "tokens/s" in ex.recommendation.summary()
+    assert ex.speeds["generation_tokens_per_s"].null_count() == 0
+    c.device = "Apple M3 Max"
+    assert (c.vram_gb, c.backend) == (64.0, "Metal")
+    assert ex.recommendation.constraints.budget_gb == pytest.approx(51.54, abs=0.01)
+    assert "Metal limit: 51.5 GB" in c.device_note() and "iogpu.wired_limit_mb" in c.device_note()
+    c.raise_metal_limit = True
+    assert ex.recommendation.constraints.budget_gb == pytest.approx(c.metal_wired_limit_mb * 2**20 / 1e9)
+    assert "raised" in c.device_note()
+    # another backend than the device's: the device becomes custom with the same memory and bandwidth
+    c.backend = "CPU"
+    assert c.device == "custom" and c.bandwidth_gb_per_s == 400.0 and c.vram_gb == 64.0
+    assert not c.device_note()
+    c.param.update(device="GeForce RTX 4090", n_gpus=2)
+    assert ex.recommendation.constraints.budget_gb == 48
+    c.min_tokens_per_s = 50
+    assert ex.recommendation.best.generation_tokens_per_s >= 50
+
+
+def test_url_devices_are_validated_and_keep_their_memory() -> None:
+    valid, notices = constraints_from_query(
+        {
+            "device": ["Apple M2 Max"],
+            "vram_gb": ["32"],
+            "n_gpus": ["1"],
+            "raise_metal_limit": ["true"],
+            "metal_wired_limit_mb": ["28000"],
+            "min_tokens_per_s": ["20"],
+        }
+    )
+    assert notices == []
+    c = UserConstraints()
+    c.apply(valid)
+    assert (c.device, c.vram_gb, c.raise_metal_limit, c.metal_wired_limit_mb) == ("Apple M2 Max", 32.0, True, 28000)
+    assert c.values().min_tokens_per_s == 20
+    for bad in ({"device": ["RTX 9999"]}, {"n_gpus": ["2.5"]}, {"n_gpus": ["99"]}, {"bandwidth_gb_per_s": ["-1"]}):
+        valid, notices = constraints_from_query(bad)
+        assert valid == {} and len(notices) == 1, bad
