@@ -33,10 +33,10 @@ import numpy as np
 import polars as pl
 
 from dashboard import data
+from dashboard.architecture import ModelSpec
 from dashboard.memory import (
     GB,
     GIB,
-    ModelSpec,
     compute_buffer_bytes,
     kv_cache_bytes,
     output_buffer_bytes,

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from dashboard import data, hardware
 from dashboard.hardware import device_names, estimate_speed
-from dashboard.memory import GB, GIB, catalog, estimate, kv_cache_bytes
+from dashboard.memory import GB, GIB, estimate, kv_cache_bytes
+from dashboard.models import catalog
 
 
 def test_device_table_schema_and_sources() -> None:
