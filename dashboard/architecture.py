@@ -9,10 +9,11 @@ order, with the role (:data:`dashboard.gguf_mix.Category`) the quant-mix rules l
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 
 from dashboard.gguf_mix import Tensor
+from dashboard.limits import check_architecture
 
 # Real models' FFN widths are multiples of 256 (every catalog model; Llama-2-7B 11008 = 43 x 256); a width
 # solved from a rounded parameter count is snapped to the nearest one.
@@ -60,6 +61,8 @@ class ModelSpec:
     source: str = "user-supplied"
 
     def __post_init__(self) -> None:
+        # bounds first (dashboard.limits): a hostile size is refused before any arithmetic or tensor list
+        check_architecture({f.name: getattr(self, f.name) for f in fields(self)}, what=self.name)
         positive = {
             "params": self.params,
             "n_layers": self.n_layers,

@@ -22,6 +22,7 @@ import polars as pl
 
 from dashboard.architecture import ModelSpec, n_weights
 from dashboard.gguf_mix import DEFAULT_TYPE
+from dashboard.limits import InputError, check_value
 
 MAX_BYTES = 5_000_000
 MAX_ROWS = 100_000
@@ -100,10 +101,6 @@ FTYPE_NAMES = {
     "IQ3_S mix - 3.66 bpw": "IQ3_M",
 }
 NUMBER = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf|-inf)"
-
-
-class InputError(ValueError):
-    """User input that cannot be read; the message says where and what was expected."""
 
 
 def _text_of(data: str | bytes) -> str:
@@ -333,15 +330,56 @@ def parse_measurements(data: str | bytes, *, model: str | None = None, quant: st
 # --- Hugging Face config.json -> ModelSpec --------------------------------------------------------------
 
 
+# config.json key -> the ModelSpec field whose bound (dashboard.limits) applies to it
+CONFIG_FIELDS = {
+    "num_hidden_layers": "n_layers",
+    "hidden_size": "hidden_size",
+    "num_attention_heads": "n_heads",
+    "num_key_value_heads": "n_kv_heads",
+    "head_dim": "head_dim",
+    "intermediate_size": "ffn_hidden_size",
+    "vocab_size": "vocab_size",
+    "max_position_embeddings": "max_context",
+    "num_local_experts": "n_experts",
+    "num_experts_per_tok": "n_experts_used",
+}
+
+
 def _int_field(config: dict, key: str, required: bool = True) -> int | None:
     if key not in config or config[key] is None:
         if required:
             raise InputError(f"config.json: missing field {key!r}")
         return None
     value = config[key]
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InputError(f"config.json: {key!r} must be a positive whole number, got {str(value)[:40]!r}")
+    # the bound first: it also refuses infinities and numbers too large to convert
+    check_value(CONFIG_FIELDS.get(key, key), value, what="config.json", label=repr(key))
+    if value != int(value) or value <= 0:
         raise InputError(f"config.json: {key!r} must be a positive whole number, got {str(value)[:40]!r}")
     return int(value)
+
+
+def _reject_constant(name: str) -> float:
+    raise InputError(f"config.json: {name} is not a number JSON allows; give a finite number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise InputError(f"config.json: the number {text[:40]} is too large to represent; give a smaller number")
+    return value
+
+
+def _load_json(text: str) -> object:
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"config.json: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise InputError(
+            "config.json: the JSON is nested too deeply to read (a Hugging Face config.json nests a few levels)"
+        ) from None
 
 
 def spec_from_hf_config(data: str | bytes, name: str | None = None) -> ModelSpec:
@@ -353,12 +391,7 @@ def spec_from_hf_config(data: str | bytes, name: str | None = None) -> ModelSpec
     """
     try:
         text = _text_of(data)
-        try:
-            config = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(
-                f"config.json: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-            ) from None
+        config = _load_json(text)
         if not isinstance(config, dict):
             raise InputError("config.json: expected a JSON object at the top level")
         if isinstance(config.get("text_config"), dict):  # multimodal configs nest the language model
@@ -419,3 +452,5 @@ def spec_from_hf_config(data: str | bytes, name: str | None = None) -> ModelSpec
         raise
     except ValueError as exc:
         raise InputError(f"config.json: {exc}") from None
+    except Exception as exc:  # a reader bug must still reach the user as a readable message
+        raise InputError(f"config.json: could not read it ({type(exc).__name__}: {str(exc)[:200]})") from None
