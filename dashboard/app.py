@@ -10,11 +10,13 @@ This module only assembles: state from :mod:`dashboard.state`, views from :mod:`
 from __future__ import annotations
 
 import html
+import urllib.parse
 
 import holoviews as hv
 import panel as pn
+import param
 
-from dashboard.state import CUSTOM_MODEL, URL_PARAMETERS, Explorer, UserConstraints, constraints_from_query
+from dashboard.state import CUSTOM_MODEL, URL_PARAMETERS, Explorer, UserConstraints
 from dashboard.views.efficiency import EfficiencyCharts
 from dashboard.views.fit import MemoryBreakdown, SweetSpots
 from dashboard.views.quality import QualityBars, QualityScatter
@@ -49,6 +51,31 @@ def _query() -> dict[str, list[str]]:
         }
     location = pn.state.location
     return {k: [str(v)] for k, v in (location.query_params.items() if location else [])}
+
+
+def sync_url(constraints: UserConstraints, notice: pn.pane.Alert) -> None:
+    """Keep the URL query and the constraints in step, both ways, through one validation.
+
+    Panel's ``location.sync`` would set URL values on the parameters with Python's own parsing
+    (``int("1_0_2_4")`` is 1024) and apply values that the load refused; here every URL value, at load or
+    later, goes through :meth:`UserConstraints.apply_query`, and refused ones are named in ``notice``.
+    """
+    location = pn.state.location
+    if location is None:
+        return
+
+    def to_url(*_events: object) -> None:
+        query = urllib.parse.urlencode(constraints.query())
+        if location.search.lstrip("?") != query:
+            location.search = "?" + query
+
+    def from_url(event: param.parameterized.Event) -> None:
+        notices = constraints.apply_query(urllib.parse.parse_qs(str(event.new).lstrip("?")))
+        notice.object = "<br>".join(html.escape(n) for n in notices)
+        notice.visible = bool(notices)
+
+    constraints.param.watch(to_url, list(URL_PARAMETERS))
+    location.param.watch(from_url, "search")
 
 
 def sidebar(constraints: UserConstraints, explorer: Explorer) -> list[pn.viewable.Viewable]:
@@ -128,15 +155,12 @@ def build_app() -> pn.template.BaseTemplate:
     """Build one session's dashboard (state is per session: nothing module-level is mutated)."""
     hv.extension("bokeh", logo=False)
     constraints = UserConstraints()
-    valid, notices = constraints_from_query(_query())
-    constraints.apply(valid)
+    notices = constraints.apply_query(_query())
     explorer = Explorer(constraints=constraints)
-    if pn.state.location is not None:
-        pn.state.location.sync(constraints, {p: p for p in URL_PARAMETERS}, on_error=lambda *_: None)
-
     notice = pn.pane.Alert(
         "<br>".join(html.escape(n) for n in notices), alert_type="warning", visible=bool(notices), name="url-notice"
     )
+    sync_url(constraints, notice)
     main = [
         pn.Column(notice, RecommendationSummary(explorer=explorer), sizing_mode="stretch_width"),
         pair(MemoryBreakdown(explorer=explorer), DecisionTree(explorer=explorer)),

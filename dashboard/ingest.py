@@ -100,7 +100,11 @@ FTYPE_NAMES = {
     "IQ3_S - 3.4375 bpw": "IQ3_S",
     "IQ3_S mix - 3.66 bpw": "IQ3_M",
 }
-NUMBER = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|inf|-inf)"
+# One number, unambiguous and bounded: every way to match a string is tried at most once (no backtracking
+# blow-up on a long run of digits), so a pattern built from it runs in linear time over a line.
+NUMBER = r"([-+]?(?:\d{1,40}(?:\.\d{0,40})?|\.\d{1,40})(?:[eE][-+]?\d{1,4})?|nan|inf|-inf)"
+# llama-perplexity's lines are under 200 characters; only the start of a longer line is searched.
+MAX_LOG_LINE_CHARS = 1_000
 
 
 def _text_of(data: str | bytes) -> str:
@@ -232,71 +236,82 @@ def _parse_csv(text: str) -> pl.DataFrame:
     return _frame(rows)
 
 
-def _find(pattern: str, text: str) -> re.Match[str] | None:
-    return re.search(pattern, text, re.MULTILINE)
+class _Log:
+    """The lines of a llama-perplexity output, searched one line at a time (linear in the input)."""
 
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
 
-def _line_of(text: str, match: re.Match[str]) -> int:
-    return text.count("\n", 0, match.start()) + 1
-
-
-def _log_value(text: str, pattern: str, column: str) -> float | None:
-    m = _find(pattern, text)
-    if not m:
+    def find(self, marker: str, pattern: str) -> tuple[re.Match[str], int] | None:
+        """The first line containing ``marker`` whose start matches ``pattern``, and its line number."""
+        compiled = re.compile(pattern)
+        for number, line in enumerate(self.lines, 1):
+            if marker in line:
+                match = compiled.search(line[:MAX_LOG_LINE_CHARS])
+                if match:
+                    return match, number
         return None
-    line = _line_of(text, m)
-    return _number(m.group(1), column, line) if column in CSV_COLUMNS else float(m.group(1))
+
+    def value(self, marker: str, pattern: str, column: str) -> float | None:
+        found = self.find(marker, pattern)
+        if not found:
+            return None
+        match, line = found
+        return _number(match.group(1), column, line)
 
 
 def _parse_perplexity_log(text: str, model: str | None, quant: str | None) -> pl.DataFrame:
+    log = _Log(text)
     kld_block = "====== KL divergence statistics ======" in text or "====== Perplexity statistics ======" in text
-    final = _find(rf"^.*Final estimate: PPL = {NUMBER} \+/- {NUMBER}", text)
+    final = log.find("Final estimate", rf"Final estimate: PPL = {NUMBER} \+/- {NUMBER}")
     if not kld_block and not final:
         raise InputError(
             "no 'Final estimate: PPL = ...' line and no '====== ... statistics ======' block found; "
             "paste the end of llama-perplexity's output (or a CSV with a header row)"
         )
-    if kld_block and not (_find(r"^Mean PPL\(Q\)", text) or _find(r"^Mean\s+KLD:", text)):
+    if kld_block and not (log.find("Mean PPL(Q)", r"^Mean PPL\(Q\)") or log.find("KLD", r"^Mean\s+KLD:")):
         raise InputError(
             "found a statistics header but no 'Mean PPL(Q)' or 'Mean    KLD' line; the output looks truncated"
         )
-    name_match = _find(r"general\.name\s+(?:str\s+)?=\s*(.+)$", text)
-    ftype_match = _find(r"file type\s+=\s*(.+?)\s*$", text)
-    size_match = _find(rf"file size\s+=\s*{NUMBER} (GiB|MiB)", text)
+    name_match = log.find("general.name", r"general\.name\s+(?:str\s+)?=\s*(\S.*)$")
+    ftype_match = log.find("file type", r"file type\s+=\s*(\S.*)$")
+    size_match = log.find("file size", rf"file size\s+=\s*{NUMBER} (GiB|MiB)")
     if not model:
         if not name_match:
             raise InputError("the text does not name the model (no 'general.name' line): enter the model name")
-        model = name_match.group(1)
+        model = name_match[0].group(1)
     model = _clean_name(model, "model", None)
     if not quant:
         if not ftype_match:
             raise InputError("the text does not say the quant type (no 'file type' line): choose the quant type")
-        ftype = ftype_match.group(1).removeprefix("(guessed) ").strip()
+        ftype = ftype_match[0].group(1).strip().removeprefix("(guessed) ").strip()
         if ftype not in FTYPE_NAMES:
-            raise InputError(
-                f"line {_line_of(text, ftype_match)}: unknown file type {ftype[:40]!r}: choose the quant type"
-            )
+            raise InputError(f"line {ftype_match[1]}: unknown file type {ftype[:40]!r}: choose the quant type")
         quant = FTYPE_NAMES[ftype]
     row: dict[str, object] = {"model": model, "quant": _quant(quant, None), "source": "user llama-perplexity output"}
     if size_match:
-        size = float(size_match.group(1)) / (1024 if size_match.group(2) == "MiB" else 1)
-        row["file_size_gib"] = _number(str(size), "file_size_gib", _line_of(text, size_match))
+        match, line = size_match
+        size = float(match.group(1)) / (1024 if match.group(2) == "MiB" else 1)
+        row["file_size_gib"] = _number(str(size), "file_size_gib", line)
     if kld_block:
-        row["perplexity"] = _log_value(text, rf"^Mean PPL\(Q\)\s+:\s*{NUMBER}", "perplexity")
-        err = _find(rf"^Mean PPL\(Q\)\s+:\s*{NUMBER}\s*±\s*{NUMBER}", text)
+        row["perplexity"] = log.value("Mean PPL(Q)", rf"^Mean PPL\(Q\)\s+:\s*{NUMBER}", "perplexity")
+        err = log.find("Mean PPL(Q)", rf"^Mean PPL\(Q\)\s+:\s*{NUMBER}\s*±\s*{NUMBER}")
         if err:
-            row["perplexity_err"] = _number(err.group(2), "perplexity_err", _line_of(text, err))
-        row["delta_perplexity"] = _log_value(text, rf"^Mean PPL\(Q\)-PPL\(base\)\s+:\s*{NUMBER}", "delta_perplexity")
-        row["mean_kld"] = _log_value(text, rf"^Mean\s+KLD:\s*{NUMBER}", "mean_kld")
-        row["rms_delta_p_pct"] = _log_value(text, rf"^RMS Δp\s*:\s*{NUMBER}", "rms_delta_p_pct")
-        row["same_top_p_pct"] = _log_value(text, rf"^Same top p:\s*{NUMBER}", "same_top_p_pct")
+            row["perplexity_err"] = _number(err[0].group(2), "perplexity_err", err[1])
+        row["delta_perplexity"] = log.value(
+            "PPL(base)", rf"^Mean PPL\(Q\)-PPL\(base\)\s+:\s*{NUMBER}", "delta_perplexity"
+        )
+        row["mean_kld"] = log.value("KLD", rf"^Mean\s+KLD:\s*{NUMBER}", "mean_kld")
+        row["rms_delta_p_pct"] = log.value("RMS", rf"^RMS Δp\s*:\s*{NUMBER}", "rms_delta_p_pct")
+        row["same_top_p_pct"] = log.value("Same top p", rf"^Same top p:\s*{NUMBER}", "same_top_p_pct")
         if row["mean_kld"] is None and row["perplexity"] is None:
             raise InputError(
                 "found a statistics header but no 'Mean PPL(Q)' or 'Mean    KLD' line; the output looks truncated"
             )
     elif final:
-        row["perplexity"] = _number(final.group(1), "perplexity", _line_of(text, final))
-        row["perplexity_err"] = _number(final.group(2), "perplexity_err", _line_of(text, final))
+        match, line = final
+        row["perplexity"] = _number(match.group(1), "perplexity", line)
+        row["perplexity_err"] = _number(match.group(2), "perplexity_err", line)
     return _frame([row])
 
 

@@ -8,12 +8,13 @@ that every chart reads and writes. No Panel import: views build on these classes
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 import param
 import polars as pl
 
-from dashboard import hardware
+from dashboard import hardware, limits
 from dashboard import recommend as rec
 from dashboard.architecture import ModelSpec
 from dashboard.ingest import MEASUREMENT_SCHEMA
@@ -59,6 +60,13 @@ NUMERIC_URL_PARAMETERS: dict[str, tuple[tuple[float, float], type]] = {
 # the range: 8-bit (near-lossless), the common 4-bit k-quant (good) and a 2-bit i-quant (degraded) on the
 # Llama-3-8B scoreboard; a test checks they fall in three different bands.
 BREAKDOWN_REFERENCE_QUANTS: tuple[str, ...] = ("Q8_0", "Q4_K_M", "IQ2_XS")
+# A URL number is plain decimal digits (a fraction only where the value is not whole): no exponent, sign,
+# underscore ("1_0_2_4" is 1024 to Python's int, not to a person), no "nan"/"inf", no other script's digits.
+URL_INTEGER = re.compile(r"[0-9]{1,9}")
+URL_DECIMAL = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,6})?")
+URL_VALUE_MAX_CHARS = 200
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def to_pandas(df: pl.DataFrame) -> pd.DataFrame:
@@ -70,14 +78,19 @@ class CustomModel(param.Parameterized):
     """A model outside the catalog, described by its architecture."""
 
     model_name = param.String(default="My model", doc="Name shown in titles and tables.")
-    params_b = param.Number(default=7.0, bounds=(0.01, 2000), doc="Total parameters, in billions.")
-    n_layers = param.Integer(default=32, bounds=(1, 512), doc="Transformer blocks.")
-    hidden_size = param.Integer(default=4096, bounds=(64, 65536), doc="Model (embedding) width.")
-    n_heads = param.Integer(default=32, bounds=(1, 1024), doc="Attention (query) heads.")
-    n_kv_heads = param.Integer(default=8, bounds=(1, 1024), doc="KV heads (GQA); equal to n_heads without GQA.")
-    head_dim = param.Integer(default=128, bounds=(8, 1024), doc="Dimension of one attention head.")
-    vocab_size = param.Integer(default=32000, bounds=(256, 1_000_000), doc="Vocabulary entries.")
-    max_context = param.Integer(default=32768, bounds=(256, 10_000_000), doc="Trained context length, tokens.")
+    params_b = param.Number(default=7.0, bounds=(0.01, limits.MAX_PARAMS / 1e9), doc="Total parameters, in billions.")
+    # upper bounds: dashboard.limits (about 10x the largest published model), the same for every way in
+    n_layers = param.Integer(default=32, bounds=(1, limits.MAX_LAYERS), doc="Transformer blocks.")
+    hidden_size = param.Integer(default=4096, bounds=(64, limits.MAX_HIDDEN_SIZE), doc="Model (embedding) width.")
+    n_heads = param.Integer(default=32, bounds=(1, limits.MAX_HEADS), doc="Attention (query) heads.")
+    n_kv_heads = param.Integer(
+        default=8, bounds=(1, limits.MAX_HEADS), doc="KV heads (GQA); equal to n_heads without GQA."
+    )
+    head_dim = param.Integer(default=128, bounds=(8, limits.MAX_HEAD_DIM), doc="Dimension of one attention head.")
+    vocab_size = param.Integer(default=32000, bounds=(256, limits.MAX_VOCAB_SIZE), doc="Vocabulary entries.")
+    max_context = param.Integer(
+        default=32768, bounds=(256, limits.MAX_CONTEXT_TOKENS), doc="Trained context length, tokens."
+    )
 
     def spec(self) -> ModelSpec:
         """The architecture as a :class:`ModelSpec` (FFN size solved from the parameter count)."""
@@ -141,8 +154,53 @@ class UserConstraints(param.Parameterized):
     def __init__(self, **params: object) -> None:
         params.setdefault("custom", CustomModel())
         super().__init__(**params)
-        self.param.model.objects = [*catalog(), CUSTOM_MODEL, CONFIG_MODEL]
         self.param.device.objects = [hardware.CUSTOM_DEVICE, *hardware.device_names()]
+        self._update_model_choices()
+
+    @param.depends("config_spec", watch=True)
+    def _update_model_choices(self) -> None:
+        # "From config.json" is a choice only once a config.json has been read: the Selector itself then refuses
+        # it from the widget, a URL or code alike, so no way in can select a model that is not there
+        objects = [*catalog(), CUSTOM_MODEL] + ([CONFIG_MODEL] if self.config_spec is not None else [])
+        self.param.model.objects = objects
+        if self.model not in objects:
+            self.model = DEFAULT_MODEL
+
+    def use_config_spec(self, spec: ModelSpec) -> None:
+        """Select the architecture read from a config.json (replacing an earlier one)."""
+        self.config_spec = spec  # makes CONFIG_MODEL a valid choice first
+        self.model = CONFIG_MODEL
+
+    def apply_query(self, query: dict[str, list[str] | str]) -> list[str]:
+        """Apply a URL query (at load or when the URL changes): valid values are set, the rest named in notices.
+
+        The one validation for text that enters from a URL (:func:`constraints_from_query`), then the
+        parameters' own bounds and choices, which also guard the widgets.
+        """
+        valid, notices = constraints_from_query(query)
+        try:
+            self.apply(valid)
+        except ValueError as exc:
+            notices.append(f"Ignored the URL's values: {str(exc)[:200]}; using the current ones.")
+        return notices
+
+    def query(self) -> dict[str, str]:
+        """The constraints as URL query values (what a shared link carries).
+
+        A model read from a pasted config.json cannot travel in a URL, so it is left out.
+        """
+        out: dict[str, str] = {}
+        for key in URL_PARAMETERS:
+            value = getattr(self, key)
+            if value is None or (key == "model" and value == CONFIG_MODEL):
+                continue
+            if isinstance(value, bool):
+                out[key] = "true" if value else "false"
+            elif isinstance(value, float):
+                out[key] = f"{value:g}" if value == int(value) else f"{value:.6f}".rstrip("0")
+            else:
+                out[key] = str(value)
+        return out
 
     @param.depends("device", watch=True)
     def _apply_device(self) -> None:
@@ -215,6 +273,10 @@ class UserConstraints(param.Parameterized):
         )
 
 
+def _plain(number: float) -> str:
+    return f"{number:,.0f}" if number == int(number) else f"{number:,g}"
+
+
 def constraints_from_query(query: dict[str, list[str] | str]) -> tuple[dict[str, object], list[str]]:
     """Valid constraint values from a URL query, and a notice for each value that was ignored.
 
@@ -233,7 +295,7 @@ def constraints_from_query(query: dict[str, list[str] | str]) -> tuple[dict[str,
     }
     for key, raw in query.items():
         value = raw[-1] if isinstance(raw, list) else raw
-        value = value.decode() if isinstance(value, bytes) else str(value)
+        value = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
         shown = value if len(value) <= 40 else value[:40] + "…"
         if key not in URL_PARAMETERS:
             notices.append(f"Ignored unknown URL parameter {key!r}.")
@@ -243,17 +305,22 @@ def constraints_from_query(query: dict[str, list[str] | str]) -> tuple[dict[str,
                 value = value.lower()
             if value in choices[key]:
                 valid[key] = value == "true" if key == "raise_metal_limit" else value
+            elif key == "model" and value == CONFIG_MODEL:
+                notices.append(
+                    f"Ignored model={shown!r}: a pasted config.json cannot travel in a link; paste it again "
+                    "(Your measurements and models); using the default."
+                )
             else:
                 notices.append(f"Ignored {key}={shown!r}: not one of the known values; using the default.")
             continue
         (lo, hi), kind = NUMERIC_URL_PARAMETERS[key]
-        try:
-            number = float(value)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number) or not lo <= number <= hi or (kind is int and number != int(number)):
-            what = "a whole number" if kind is int else "a number"
-            notices.append(f"Ignored {key}={shown!r}: expected {what} from {lo:g} to {hi:g}; using the default.")
+        pattern = URL_INTEGER if kind is int else URL_DECIMAL
+        number = float(value) if len(value) <= URL_VALUE_MAX_CHARS and pattern.fullmatch(value) else math.nan
+        if not math.isfinite(number) or not lo <= number <= hi:
+            what = "a whole number (digits only)" if kind is int else "a number"
+            notices.append(
+                f"Ignored {key}={shown!r}: expected {what} from {_plain(lo)} to {_plain(hi)}; using the default."
+            )
             continue
         valid[key] = kind(number)
     return valid, notices
@@ -308,6 +375,7 @@ class Explorer(param.Parameterized):
         "constraints.raise_metal_limit",
         "constraints.metal_wired_limit_mb",
         "constraints.custom.param",
+        "constraints.config_spec",
         watch=True,
         on_init=True,
     )
@@ -315,8 +383,11 @@ class Explorer(param.Parameterized):
         try:
             values = self.constraints.values()
             recommendation = rec.recommend(values)
-        except (ValueError, KeyError) as exc:
+        except (ValueError, KeyError) as exc:  # InputError included: the message is written for the user
             self.error = str(exc)
+            return
+        except Exception as exc:  # a bug must still show in the page, not only in the server log
+            self.error = f"Could not evaluate these constraints (unexpected {type(exc).__name__}: {str(exc)[:200]})"
             return
         grid = rec.sweet_spots(
             context=values.context, kv_cache=values.kv_cache, backend=values.backend, priority=values.priority
@@ -400,6 +471,12 @@ class Explorer(param.Parameterized):
             "generation_tokens_per_s",
             "prompt_tokens_per_s",
             "source",
+        )
+        # user text cannot run as a formula in a spreadsheet; the number columns stay numbers
+        starts_formula = "^[" + re.escape("".join(FORMULA_TRIGGERS)) + "]"
+        user = user.with_columns(
+            pl.when(pl.col(c).str.contains(starts_formula)).then("'" + pl.col(c)).otherwise(pl.col(c)).alias(c)
+            for c in ("model", "quant", "source")
         )
         return pl.concat([builtin, user], how="vertical_relaxed").write_csv()
 

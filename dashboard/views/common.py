@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import holoviews as hv
@@ -75,3 +78,26 @@ def hv_pane(obj: object, name: str, **kwargs: Any) -> pn.pane.HoloViews:
 def scroll_box(*objects: Any) -> pn.Column:
     """Keep a wide chart (one with a ``min_width``) readable on phones: it scrolls sideways in its own box."""
     return pn.Column(*objects, sizing_mode="stretch_width", styles={"overflow-x": "auto"}, min_width=0)
+
+
+def off_event_loop(work: Callable[[], Any], done: Callable[[Any], None]) -> None:
+    """Run ``work`` away from the server's event loop, then ``done(result)`` with the document locked.
+
+    On a Panel server ``work`` runs in a worker thread (one session's slow paste does not hold up another
+    session's widget change) and ``done`` is queued with ``add_next_tick_callback``, Bokeh's thread-safe way
+    back into a session, where chart models can be edited. Without a server session (tests, the Pyodide
+    build, which has no threads) both run at once. ``result`` is ``work``'s return value or the exception it
+    raised.
+    """
+
+    def run() -> Any:
+        try:
+            return work()
+        except Exception as exc:  # handed to done(), which reports it in the page
+            return exc
+
+    doc = pn.state.curdoc
+    if doc is None or doc.session_context is None or sys.platform == "emscripten":
+        done(run())
+        return
+    threading.Thread(target=lambda: doc.add_next_tick_callback(partial(done, run())), daemon=True).start()

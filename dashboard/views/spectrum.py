@@ -17,6 +17,9 @@ from dashboard.views.common import DIMMED_ALPHA, hv_pane, linked_dmap
 
 SPEED_8B = "t/s (8B)"
 COLUMNS = ["Size", "Quality", SPEED_8B, *BACKENDS, "Notes"]
+# Rows of the user's data drawn in the spectrum (8 cells each); more are named in a note under the chart and stay
+# in the quality chart and the download. 100,000 rows would be 800,000 cells in one session's browser and server.
+MAX_SPECTRUM_USER_ROWS = 2_000
 
 
 def _scale(values: list[float | None], log: bool = False, invert: bool = False) -> list[float]:
@@ -109,7 +112,7 @@ def spectrum_frame(explorer: Explorer, selected: list[str]) -> pd.DataFrame:
             {**base, "column": "Notes", "score": math.nan, "label": ", ".join(notes) or "", "detail": r["description"]}
         )
     klds = np.log10([r["mean_kld"] for r in rows if r["mean_kld"] is not None])
-    for u in explorer.user_measurements.to_dicts():
+    for u in explorer.user_measurements.head(MAX_SPECTRUM_USER_ROWS).to_dicts():
         name = u["model"] if len(u["model"]) <= 24 else u["model"][:23] + "…"
         base = {"quant": u["quant"], "row": f"{u['quant']} · {name} (yours)", "family": "user"}
         size, kld, tg = u["file_size_gib"], u["mean_kld"], u["generation_tokens_per_s"]
@@ -159,7 +162,9 @@ class SpectrumHeatmap(pn.viewable.Viewer):
         df = spectrum_frame(self.explorer, selected_quants)
         rows = list(dict.fromkeys(df["row"]))
         heat = hv.HeatMap(
-            df,
+            # the display order is `rows`; rows sorted by label spare HoloViews' recursive ordering of the
+            # categories, which exceeds Python's recursion limit past ~1,000 rows
+            df.sort_values("row", kind="stable"),
             kdims=[
                 hv.Dimension("column", label=" ", values=COLUMNS),
                 hv.Dimension("row", label="Quant type", values=rows),
@@ -194,6 +199,17 @@ class SpectrumHeatmap(pn.viewable.Viewer):
         df = spectrum_frame(self.explorer, [])
         return hv.Labels(df, kdims=["column", "row"], vdims=["label"]).opts(text_font_size="8pt", text_color="#222222")
 
+    @param.depends("explorer.user_measurements")
+    def _note(self) -> pn.viewable.Viewable:
+        n = self.explorer.user_measurements.height
+        text = (
+            f"Your first {MAX_SPECTRUM_USER_ROWS:,} of {n:,} rows are drawn here; all of them are in the quality "
+            "chart and the downloaded dataset."
+            if n > MAX_SPECTRUM_USER_ROWS
+            else ""
+        )
+        return pn.pane.Markdown(text, visible=bool(text), margin=(0, 10), name="spectrum-note")
+
     def __panel__(self) -> pn.viewable.Viewable:
         heat = linked_dmap(self.explorer, self._make, ["user_measurements"])
         labels = hv.DynamicMap(self._labels, streams=[hv.streams.Params(self.explorer, ["user_measurements"])])
@@ -207,6 +223,7 @@ class SpectrumHeatmap(pn.viewable.Viewer):
                 "run (grey: no measurement). † marks legacy types. Hover a cell for the number and its source.",
                 margin=(0, 10),
             ),
+            self._note,
             hv_pane(
                 (heat * labels).opts(responsive=True, min_height=900, min_width=620),
                 sizing_mode="stretch_width",

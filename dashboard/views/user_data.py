@@ -12,9 +12,14 @@ import io
 import panel as pn
 import param
 
-from dashboard.ingest import CSV_COLUMNS, InputError, parse_measurements, spec_from_hf_config
+from dashboard.ingest import CSV_COLUMNS, MAX_BYTES, InputError, parse_measurements, spec_from_hf_config
 from dashboard.memory import quant_types
-from dashboard.state import CONFIG_MODEL, Explorer
+from dashboard.state import Explorer
+from dashboard.views.common import off_event_loop
+
+# The browser stops a paste at the text box's maximum length without a word, so the box takes one character more
+# than the parser's limit: a longer paste then reaches the parser and is refused with a message, never cut.
+PASTE_MAX_CHARS = MAX_BYTES + 1
 
 CSV_HELP = (
     "CSV columns: "
@@ -30,16 +35,24 @@ class UserDataPanel(pn.viewable.Viewer):
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
     status = param.String(default="", doc="Last message shown to the user (already HTML-escaped).")
     status_kind = param.Selector(default="info", objects=["info", "success", "danger"], doc="Alert colour.")
+    input_source = param.Selector(
+        default="paste", objects=["paste", "upload"], doc="Where the next 'Add to charts' reads: the last one used."
+    )
+    busy = param.Boolean(default=False, doc="True while a paste or config.json is being read.")
 
     def __init__(self, **params: object) -> None:
         super().__init__(**params)
         self._paste = pn.widgets.TextAreaInput(
             label="Paste measurements",
             placeholder="model,quant,file_size_gib,perplexity,mean_kld\n…",
+            max_length=PASTE_MAX_CHARS,
             height=120,
             sizing_mode="stretch_width",
         )
         self._upload = pn.widgets.FileInput(accept=".csv,.txt,.log", label="…or upload a file", multiple=False)
+        # the text box and the file both stay filled in: 'Add to charts' reads whichever the user changed last
+        self._paste.param.watch(lambda _e: setattr(self, "input_source", "paste"), "value")
+        self._upload.param.watch(lambda _e: setattr(self, "input_source", "upload"), "value")
         self._model = pn.widgets.TextInput(label="Model name (if the text has none)", sizing_mode="stretch_width")
         self._quant = pn.widgets.Select(
             label="Quant type (if the text has none)", options=["", *quant_types()], sizing_mode="stretch_width"
@@ -51,6 +64,7 @@ class UserDataPanel(pn.viewable.Viewer):
         self._config = pn.widgets.TextAreaInput(
             label="Paste a config.json",
             height=100,
+            max_length=PASTE_MAX_CHARS,
             sizing_mode="stretch_width",
             placeholder='{"hidden_size": 4096, "num_hidden_layers": 32, …}',
         )
@@ -67,16 +81,30 @@ class UserDataPanel(pn.viewable.Viewer):
     def _report(self, kind: str, message: str) -> None:
         self.status_kind, self.status = kind, html.escape(message)
 
+    @param.depends("busy", watch=True)
+    def _show_busy(self) -> None:
+        for button in (self._add, self._use_config):
+            button.disabled = self.busy
+            button.loading = self.busy
+
     def _on_add(self, _event: object = None) -> None:
         data: str | bytes = self._paste.value or ""
-        if self._upload.value:
+        if self.input_source == "upload" and self._upload.value:
             data = self._upload.value
-        try:
-            rows = parse_measurements(data, model=self._model.value or None, quant=self._quant.value or None)
-        except InputError as exc:
-            self._report("danger", f"Not added: {exc}")
+        model, quant = self._model.value or None, self._quant.value or None
+        self.busy = True
+        off_event_loop(lambda: parse_measurements(data, model=model, quant=quant), self._added)
+
+    def _added(self, rows: object) -> None:
+        self.busy = False
+        if isinstance(rows, Exception):
+            self._report("danger", f"Not added: {self._reason(rows)}")
             return
-        self.explorer.add_measurements(rows)
+        try:
+            self.explorer.add_measurements(rows)
+        except Exception as exc:
+            self._report("danger", f"Not added: {self._reason(exc)}")
+            return
         quants = ", ".join(sorted(set(rows["quant"])))
         models = ", ".join(sorted(set(rows["model"])))
         self._report(
@@ -85,21 +113,34 @@ class UserDataPanel(pn.viewable.Viewer):
             "'(yours)' rows in the spectrum.",
         )
 
+    @staticmethod
+    def _reason(exc: Exception) -> str:
+        # InputError messages are written for the user; anything else is a bug, still named in the page
+        return str(exc) if isinstance(exc, InputError) else f"unexpected {type(exc).__name__}: {str(exc)[:200]}"
+
     def _on_remove(self, _event: object = None) -> None:
         n = self.explorer.user_measurements.height
         self.explorer.remove_user_data()
         self._report("info", f"Removed {n} row(s) of your data." if n else "There was no data of yours to remove.")
 
     def _on_config(self, _event: object = None) -> None:
-        try:
-            spec = spec_from_hf_config(self._config.value or "")
-        except InputError as exc:
-            self._report("danger", f"Model not read: {exc}")
+        text = self._config.value or ""
+        self.busy = True
+        off_event_loop(lambda: spec_from_hf_config(text), self._configured)
+
+    def _configured(self, spec: object) -> None:
+        self.busy = False
+        if isinstance(spec, Exception):
+            self._report("danger", f"Model not read: {self._reason(spec)}")
             return
-        c = self.explorer.constraints
-        with param.parameterized.batch_call_watchers(c):
-            c.config_spec = spec
-            c.model = CONFIG_MODEL
+        try:
+            self.explorer.constraints.use_config_spec(spec)
+        except Exception as exc:
+            self._report("danger", f"Model not used: {self._reason(exc)}")
+            return
+        if self.explorer.error:
+            self._report("danger", f"Model read, but not evaluated: {self.explorer.error}")
+            return
         self._report("success", f"Using {spec.name}: {spec.params / 1e9:.2f}B parameters counted from the config.")
 
     def _csv(self) -> io.StringIO:
