@@ -37,7 +37,7 @@ def wait_for(url: str, timeout_s: float = 90) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=5):
+            with urllib.request.urlopen(url, timeout=60):  # a loaded machine builds the first page slowly
                 return
         except OSError:
             time.sleep(0.5)
