@@ -59,6 +59,25 @@ class ModelSpec:
     family: str = "custom"
     notes: str = ""
     source: str = "user-supplied"
+    # Tensor layout beyond the llama-style default (read from config.json or a GGUF header):
+    gated_ffn: bool = True  # False: up and down projections only (Nemotron's relu2 MLP)
+    fused_qkv: bool = False  # one attn_qkv tensor, as llama.cpp stores Phi-3/Phi-4
+    attention_output_bias: bool = False
+    qk_norm: bool = False  # per-head q/k RMS norms (Qwen3, Gemma-3)
+    post_norms: bool = False  # norms after attention and after the FFN (Gemma-2/3)
+    norm_bias: bool = False  # LayerNorm with bias (Nemotron)
+    attention_sinks: bool = False  # one learned sink per head (gpt-oss)
+    shared_expert_ffn_hidden_size: int | None = None  # default: n_shared_experts x expert_ffn_hidden_size
+    shared_expert_gate: bool = False  # Qwen2-MoE's sigmoid gate on the shared expert
+    moe_layer_step: int = 1  # MoE in layers where (i + 1) % step == 0 (Qwen's decoder_sparse_step)
+    mlp_only_layers: tuple[int, ...] = ()  # layers with a dense FFN although the model is MoE
+    expert_bias: bool = False  # biases on the expert projections (gpt-oss)
+    router_bias: bool = False  # bias on the expert router (gpt-oss; DeepSeek-V3's correction bias)
+    # A real GGUF file: its quant label and exact sizes (used instead of the computed ones for that label).
+    gguf_quant: str | None = None
+    gguf_file_bytes: int | None = None
+    gguf_tensor_bytes: int | None = None
+    mmproj_bytes: int = 0  # a vision projector file (mmproj-*.gguf) loaded beside the model
 
     def __post_init__(self) -> None:
         # bounds first (dashboard.limits): a hostile size is refused before any arithmetic or tensor list
@@ -84,6 +103,41 @@ class ModelSpec:
             raise ValueError(f"{self.name}: n_swa_layers exceeds n_layers")
         if self.n_swa_layers and not self.sliding_window:
             raise ValueError(f"{self.name}: n_swa_layers given without sliding_window")
+        if self.n_experts_used > self.n_experts or self.n_experts_used < 1:
+            raise ValueError(f"{self.name}: n_experts_used must be from 1 to n_experts ({self.n_experts})")
+        if self.moe_layer_step < 1:
+            raise ValueError(f"{self.name}: moe_layer_step must be at least 1")
+        if self.mmproj_bytes < 0:
+            raise ValueError(f"{self.name}: mmproj_bytes must not be negative")
+
+    @property
+    def is_moe(self) -> bool:
+        """Mixture of experts: more than one routed expert per MoE layer."""
+        return self.n_experts > 1
+
+    def is_moe_layer(self, layer: int) -> bool:
+        """Whether ``layer`` holds routed experts (else a dense FFN)."""
+        return (
+            self.is_moe
+            and layer >= self.n_dense_layers
+            and (layer + 1) % self.moe_layer_step == 0
+            and layer not in self.mlp_only_layers
+        )
+
+    @property
+    def active_params(self) -> float:
+        """Parameters used per token: every tensor except the routed experts a token does not reach.
+
+        Dense models: ``params``. MoE: all tensors (token embedding and output included) except the routed
+        expert stacks, plus ``n_experts_used / n_experts`` of those, counted from :func:`tensors`. Some
+        publishers leave the token embedding out of their "active" figure (OpenAI's gpt-oss), others count it
+        (DeepSeek-V3's 37B).
+        """
+        if not self.is_moe:
+            return self.params
+        everything = tensors(self)
+        routed = sum(t.n_elements for t in everything if t.is_expert_stack)
+        return sum(t.n_elements for t in everything) - routed + routed * self.n_experts_used / self.n_experts
 
     @property
     def is_mla(self) -> bool:
@@ -112,6 +166,16 @@ class ModelSpec:
         return replace(self, ffn_hidden_size=max(FFN_MULTIPLE, round(ffn / FFN_MULTIPLE) * FFN_MULTIPLE))
 
 
+def _ffn(p: str, i: int, h: int, ffn: int, gated: bool, suffix: str = "") -> list[Tensor]:
+    """A dense (or shared-expert) FFN: gate (when gated), up and down projections."""
+    out = [Tensor(p + f"ffn_gate{suffix}.weight", "ffn_gate", i, h, h * ffn)] if gated else []
+    return [
+        *out,
+        Tensor(p + f"ffn_up{suffix}.weight", "ffn_up", i, h, h * ffn),
+        Tensor(p + f"ffn_down{suffix}.weight", "ffn_down", i, ffn, ffn * h),
+    ]
+
+
 def _tensors(spec: ModelSpec) -> list[Tensor]:
     """Every tensor of the GGUF file, in file order, with the ffn size taken as given."""
     h, hd, ffn = spec.hidden_size, spec.head_dim, spec.ffn_hidden_size or 0
@@ -119,6 +183,8 @@ def _tensors(spec: ModelSpec) -> list[Tensor]:
     for i in range(spec.n_layers):
         p = f"blk.{i}."
         out.append(Tensor(p + "attn_norm.weight", "kept_f32", i, h, h))
+        if spec.norm_bias:
+            out.append(Tensor(p + "attn_norm.bias", "kept_f32", i, h, h))
         if spec.is_mla:
             q_lora, kv_lora = spec.q_lora_rank or 0, spec.kv_lora_rank or 0
             rope, v_dim = spec.rope_head_dim or 0, spec.v_head_dim or hd
@@ -140,38 +206,66 @@ def _tensors(spec: ModelSpec) -> list[Tensor]:
             ]
         else:
             q, kv = spec.n_heads * hd, spec.n_kv_heads * hd
-            out += [
-                Tensor(p + "attn_q.weight", "attn_q", i, h, h * q),
-                Tensor(p + "attn_k.weight", "attn_k", i, h, h * kv),
-                Tensor(p + "attn_v.weight", "attn_v", i, h, h * kv),
-                Tensor(p + "attn_output.weight", "attn_output", i, q, q * h),
-            ]
+            if spec.fused_qkv:
+                out.append(Tensor(p + "attn_qkv.weight", "attn_qkv", i, h, h * (q + 2 * kv)))
+            else:
+                out += [
+                    Tensor(p + "attn_q.weight", "attn_q", i, h, h * q),
+                    Tensor(p + "attn_k.weight", "attn_k", i, h, h * kv),
+                    Tensor(p + "attn_v.weight", "attn_v", i, h, h * kv),
+                ]
+            out.append(Tensor(p + "attn_output.weight", "attn_output", i, q, q * h))
             if spec.attention_bias:
-                out += [Tensor(p + f"attn_{n}.bias", "kept_f32", i, d, d) for n, d in (("q", q), ("k", kv), ("v", kv))]
+                if spec.fused_qkv:
+                    out.append(Tensor(p + "attn_qkv.bias", "kept_f32", i, q + 2 * kv, q + 2 * kv))
+                else:
+                    out += [
+                        Tensor(p + f"attn_{n}.bias", "kept_f32", i, d, d) for n, d in (("q", q), ("k", kv), ("v", kv))
+                    ]
+            if spec.attention_output_bias:
+                out.append(Tensor(p + "attn_output.bias", "kept_f32", i, h, h))
+            if spec.qk_norm:
+                out += [
+                    Tensor(p + "attn_q_norm.weight", "kept_f32", i, hd, hd),
+                    Tensor(p + "attn_k_norm.weight", "kept_f32", i, hd, hd),
+                ]
+            if spec.attention_sinks:
+                out.append(Tensor(p + "attn_sinks.weight", "kept_f32", i, spec.n_heads, spec.n_heads))
+        if spec.post_norms:
+            out.append(Tensor(p + "post_attention_norm.weight", "kept_f32", i, h, h))
         out.append(Tensor(p + "ffn_norm.weight", "kept_f32", i, h, h))
-        moe_layer = spec.n_experts > 1 and i >= spec.n_dense_layers
-        if moe_layer:
+        if spec.norm_bias:
+            out.append(Tensor(p + "ffn_norm.bias", "kept_f32", i, h, h))
+        if spec.is_moe_layer(i):
             e, eff = spec.n_experts, spec.expert_ffn_hidden_size or ffn
+            out.append(Tensor(p + "ffn_gate_inp.weight", "kept_f32", i, h, h * e))
+            if spec.router_bias:
+                out.append(Tensor(p + "ffn_gate_inp.bias", "kept_f32", i, e, e))
+            if spec.gated_ffn:
+                out.append(Tensor(p + "ffn_gate_exps.weight", "ffn_gate", i, h, e * h * eff, True))
             out += [
-                Tensor(p + "ffn_gate_inp.weight", "kept_f32", i, h, h * e),
-                Tensor(p + "ffn_gate_exps.weight", "ffn_gate", i, h, e * h * eff, True),
                 Tensor(p + "ffn_up_exps.weight", "ffn_up", i, h, e * h * eff, True),
                 Tensor(p + "ffn_down_exps.weight", "ffn_down", i, eff, e * eff * h, True),
             ]
-            if spec.n_shared_experts:
-                sh = spec.n_shared_experts * eff
+            if spec.expert_bias:
+                gate_bias = [Tensor(p + "ffn_gate_exps.bias", "kept_f32", i, eff, e * eff)] if spec.gated_ffn else []
                 out += [
-                    Tensor(p + "ffn_gate_shexp.weight", "ffn_gate", i, h, h * sh),
-                    Tensor(p + "ffn_up_shexp.weight", "ffn_up", i, h, h * sh),
-                    Tensor(p + "ffn_down_shexp.weight", "ffn_down", i, sh, sh * h),
+                    *gate_bias,
+                    Tensor(p + "ffn_up_exps.bias", "kept_f32", i, eff, e * eff),
+                    Tensor(p + "ffn_down_exps.bias", "kept_f32", i, h, e * h),
                 ]
+            shared = spec.shared_expert_ffn_hidden_size or spec.n_shared_experts * eff
+            if shared:
+                if spec.shared_expert_gate:
+                    out.append(Tensor(p + "ffn_gate_inp_shexp.weight", "kept_f32", i, h, h))
+                out += _ffn(p, i, h, shared, spec.gated_ffn, "_shexp")
         else:
-            out += [
-                Tensor(p + "ffn_gate.weight", "ffn_gate", i, h, h * ffn),
-                Tensor(p + "ffn_up.weight", "ffn_up", i, h, h * ffn),
-                Tensor(p + "ffn_down.weight", "ffn_down", i, ffn, ffn * h),
-            ]
+            out += _ffn(p, i, h, ffn, spec.gated_ffn)
+        if spec.post_norms:
+            out.append(Tensor(p + "post_ffw_norm.weight", "kept_f32", i, h, h))
     out.append(Tensor("output_norm.weight", "kept_f32", -1, h, h))
+    if spec.norm_bias:
+        out.append(Tensor("output_norm.bias", "kept_f32", -1, h, h))
     if not spec.tied_embeddings:
         out.append(Tensor("output.weight", "output", -1, h, spec.vocab_size * h))
     return out

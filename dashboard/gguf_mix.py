@@ -23,6 +23,7 @@ Category = Literal[
     "attn_q",
     "attn_k",
     "attn_v",
+    "attn_qkv",
     "attn_output",
     "ffn_gate",
     "ffn_up",
@@ -93,6 +94,18 @@ FALLBACK: dict[str, str] = {
     "Q6_K": "Q8_0",
 }
 
+ATTN_V_LIKE = ("attn_v", "attn_kv_b")
+# A fused attn_qkv (Phi-3, Phi-4) has its own rule (scripts/llamacpp/mix_rules.md §2.10). Every published Phi GGUF
+# checked follows it: bartowski/phi-4-GGUF (llama.cpp b4456) Q5_K_M 10.60 GB, Q4_K_M 9.05 GB (tests/test_hf_config.py).
+# llama.cpp @ 0c1e57098 files attn_qkv under the attn_v rules instead (§2.5), which gives a 0.9% smaller Q5_K_M.
+FUSED_QKV_TYPE: dict[str, str] = {
+    "Q3_K_M": "Q4_K",
+    "Q3_K_L": "Q4_K",
+    "IQ3_M": "Q4_K",
+    "Q4_K_M": "Q5_K",
+    "Q5_K_M": "Q6_K",
+}
+
 _IQ2_LIKE = {"IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M"}
 
 
@@ -153,8 +166,10 @@ def _impl(ftype: str, base: str, t: Tensor, ctx: MixContext, block_of: dict[str,
         if ftype in {"TQ1_0", "TQ2_0", "Q2_0"}:
             return "Q4_K"
         return new
+    if cat == "attn_qkv":
+        return new if ftype in _IQ2_LIKE else FUSED_QKV_TYPE.get(ftype, new)
     if ftype in _IQ2_LIKE:
-        if cat in ("attn_v", "attn_kv_b"):
+        if cat in ATTN_V_LIKE:
             if ctx.n_gqa >= 4 or ctx.n_experts >= 4:
                 return "Q4_K"
             return "IQ3_S" if ftype in {"IQ2_S", "IQ2_M"} else "Q2_K"
@@ -172,7 +187,7 @@ def _impl(ftype: str, base: str, t: Tensor, ctx: MixContext, block_of: dict[str,
             if ftype in {"IQ2_S", "IQ2_M"}:
                 return "IQ3_S"
         return new
-    if cat in ("attn_v", "attn_kv_b"):
+    if cat in ATTN_V_LIKE:
         if ftype == "Q2_K":
             new = "Q4_K" if ctx.n_gqa >= 4 else "Q3_K"
         elif ftype == "Q2_K_S" and ctx.n_gqa >= 4:

@@ -4,7 +4,6 @@
   llama.cpp's ``llama-perplexity`` prints (the ``Final estimate: PPL = ...`` line of a plain run, or the
   "Perplexity statistics", "KL divergence statistics" and "Token probability statistics" blocks of a
   ``--kl-divergence`` run). It returns a polars frame in :data:`MEASUREMENT_SCHEMA`.
-* :func:`spec_from_hf_config` turns a Hugging Face ``config.json`` into a :class:`ModelSpec`.
 
 Bad input raises :class:`InputError` (a ``ValueError``) whose message names the line and what was
 expected; nothing else escapes. Every user string stays text: rendering escapes it.
@@ -20,16 +19,12 @@ import re
 
 import polars as pl
 
-from dashboard.architecture import ModelSpec, n_weights
 from dashboard.gguf_mix import DEFAULT_TYPE
-from dashboard.limits import InputError, check_value
+from dashboard.limits import InputError
 
 MAX_BYTES = 5_000_000
 MAX_ROWS = 100_000
 MAX_NAME_CHARS = 120
-# A config.json without max_position_embeddings does not say its trained context. ModelSpec.max_context is
-# descriptive only (no estimate reads it), so this placeholder changes no number; 4096 is Llama-2's context.
-UNSTATED_CONTEXT_TOKENS = 4096
 
 MEASUREMENT_SCHEMA: dict[str, pl.DataType] = {
     "model": pl.String(),
@@ -342,37 +337,7 @@ def parse_measurements(data: str | bytes, *, model: str | None = None, quant: st
         raise InputError(f"could not read the input ({type(exc).__name__}: {str(exc)[:200]})") from exc
 
 
-# --- Hugging Face config.json -> ModelSpec --------------------------------------------------------------
-
-
-# config.json key -> the ModelSpec field whose bound (dashboard.limits) applies to it
-CONFIG_FIELDS = {
-    "num_hidden_layers": "n_layers",
-    "hidden_size": "hidden_size",
-    "num_attention_heads": "n_heads",
-    "num_key_value_heads": "n_kv_heads",
-    "head_dim": "head_dim",
-    "intermediate_size": "ffn_hidden_size",
-    "vocab_size": "vocab_size",
-    "max_position_embeddings": "max_context",
-    "num_local_experts": "n_experts",
-    "num_experts_per_tok": "n_experts_used",
-}
-
-
-def _int_field(config: dict, key: str, required: bool = True) -> int | None:
-    if key not in config or config[key] is None:
-        if required:
-            raise InputError(f"config.json: missing field {key!r}")
-        return None
-    value = config[key]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"config.json: {key!r} must be a positive whole number, got {str(value)[:40]!r}")
-    # the bound first: it also refuses infinities and numbers too large to convert
-    check_value(CONFIG_FIELDS.get(key, key), value, what="config.json", label=repr(key))
-    if value != int(value) or value <= 0:
-        raise InputError(f"config.json: {key!r} must be a positive whole number, got {str(value)[:40]!r}")
-    return int(value)
+# --- JSON as users paste it (dashboard.hf_config reads config.json with it) -----------------------------
 
 
 def _reject_constant(name: str) -> float:
@@ -395,77 +360,3 @@ def _load_json(text: str) -> object:
         raise InputError(
             "config.json: the JSON is nested too deeply to read (a Hugging Face config.json nests a few levels)"
         ) from None
-
-
-def spec_from_hf_config(data: str | bytes, name: str | None = None) -> ModelSpec:
-    """A :class:`ModelSpec` from a Hugging Face ``config.json`` (dense or Mixtral-style MoE).
-
-    Reads num_hidden_layers, hidden_size, num_attention_heads, num_key_value_heads, head_dim (or
-    hidden_size / heads), intermediate_size, vocab_size, max_position_embeddings, tie_word_embeddings,
-    sliding_window and num_local_experts; the parameter count is counted from the architecture.
-    """
-    try:
-        text = _text_of(data)
-        config = _load_json(text)
-        if not isinstance(config, dict):
-            raise InputError("config.json: expected a JSON object at the top level")
-        if isinstance(config.get("text_config"), dict):  # multimodal configs nest the language model
-            config = {**config, **config["text_config"]}
-        layers = _int_field(config, "num_hidden_layers")
-        hidden = _int_field(config, "hidden_size")
-        heads = _int_field(config, "num_attention_heads")
-        kv_heads = _int_field(config, "num_key_value_heads", required=False) or heads
-        head_dim = _int_field(config, "head_dim", required=False)
-        if head_dim is None:
-            if hidden % heads:
-                raise InputError(
-                    f"config.json: hidden_size {hidden} is not divisible by num_attention_heads {heads}; give head_dim"
-                )
-            head_dim = hidden // heads
-        if heads % kv_heads:
-            raise InputError(
-                f"config.json: num_attention_heads {heads} is not a multiple of num_key_value_heads {kv_heads}"
-            )
-        ffn = _int_field(config, "intermediate_size")
-        vocab = _int_field(config, "vocab_size")
-        context = _int_field(config, "max_position_embeddings", required=False) or UNSTATED_CONTEXT_TOKENS
-        experts = _int_field(config, "num_local_experts", required=False) or 1
-        used = _int_field(config, "num_experts_per_tok", required=False) or 1
-        window = config.get("sliding_window")
-        tied = config.get("tie_word_embeddings", False)
-        if not isinstance(tied, bool):
-            raise InputError("config.json: tie_word_embeddings must be true or false")
-        label = _clean_name(
-            name or str(config.get("_name_or_path") or config.get("model_type") or "custom model"), "model name", None
-        )
-        notes = (
-            f"sliding_window {window} in config.json (llama.cpp applies it only for some architectures)"
-            if window
-            else ""
-        )
-        fields = dict(
-            name=label,
-            n_layers=layers,
-            n_heads=heads,
-            n_kv_heads=kv_heads,
-            head_dim=head_dim,
-            hidden_size=hidden,
-            vocab_size=vocab,
-            max_context=context,
-            ffn_hidden_size=ffn,
-            tied_embeddings=tied,
-            attention_bias=bool(config.get("attention_bias", False)),
-            n_experts=experts,
-            n_experts_used=used,
-            expert_ffn_hidden_size=ffn if experts > 1 else None,
-            notes=notes,
-            source="user config.json",
-        )
-        provisional = ModelSpec(params=1.0, **fields)
-        return ModelSpec(params=float(n_weights(provisional)), **fields)
-    except InputError:
-        raise
-    except ValueError as exc:
-        raise InputError(f"config.json: {exc}") from None
-    except Exception as exc:  # a reader bug must still reach the user as a readable message
-        raise InputError(f"config.json: could not read it ({type(exc).__name__}: {str(exc)[:200]})") from None

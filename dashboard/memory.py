@@ -314,10 +314,16 @@ def estimate(
         Cache type for K and V: ``"f16"``, ``"q8_0"`` or ``"q4_0"`` (quantised V needs flash attention).
     """
     spec = resolve_model(model).resolved()
-    if quant not in DEFAULT_TYPE:
+    if quant not in DEFAULT_TYPE and quant != spec.gguf_quant:
         raise KeyError(f"unknown quant type {quant!r}")
-    weights = weights_bytes(spec, quant, has_imatrix)
-    data_bytes = tensor_bytes(spec, quant, has_imatrix)
+    from_file = spec.gguf_quant == quant and spec.gguf_file_bytes is not None
+    if from_file:  # the file's own header: exact sizes, not the quant-mix computation
+        weights = spec.gguf_file_bytes or 0
+        data_bytes = spec.gguf_tensor_bytes or weights
+    else:
+        weights = weights_bytes(spec, quant, has_imatrix)
+        data_bytes = tensor_bytes(spec, quant, has_imatrix)
+    weights += spec.mmproj_bytes
     kv = kv_cache_bytes(spec, context, kv_cache, n_ubatch)
     compute = compute_buffer_bytes(spec, context, n_ubatch, flash_attention, kv_cache)
     output = output_buffer_bytes(spec)
@@ -331,5 +337,10 @@ def estimate(
         kv_cache_gib=kv / GIB,
         compute_buffer_gib=compute / GIB,
         output_buffer_gib=output / GIB,
-        details={"bits_per_weight": 8 * data_bytes / weight_count, "n_weights": float(weight_count)},
+        details={
+            "bits_per_weight": 8 * data_bytes / weight_count,
+            "n_weights": float(weight_count),
+            "weights_from_file": float(from_file),
+            "mmproj_gib": spec.mmproj_bytes / GIB,
+        },
     )

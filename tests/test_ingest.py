@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard.ingest import MEASUREMENT_SCHEMA, InputError, parse_measurements, spec_from_hf_config
+from dashboard.hf_config import spec_from_hf_config
+from dashboard.ingest import MEASUREMENT_SCHEMA, InputError, parse_measurements
 from dashboard.memory import estimate
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -162,6 +163,7 @@ def test_hf_config_gives_the_same_memory_as_the_catalog_model() -> None:
         ({"vocab_size": -1}, "'vocab_size' must be a positive whole number"),
         ({"intermediate_size": "big"}, "'intermediate_size' must be a positive whole number"),
         ({"tie_word_embeddings": "yes"}, "tie_word_embeddings must be true or false"),
+        ({"model_type": "mamba"}, "model_type 'mamba' is not one this reader understands"),
     ],
 )
 def test_hf_config_problems_are_named(change: dict, message: str) -> None:

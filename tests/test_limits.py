@@ -11,11 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard import data, limits
-from dashboard.ingest import CONFIG_FIELDS, InputError, parse_measurements, spec_from_hf_config
+from dashboard.hf_config import LIMITED_FIELD, spec_from_hf_config
+from dashboard.ingest import InputError, parse_measurements
 from dashboard.memory import ModelSpec, estimate
 from dashboard.state import CustomModel
 
 LLAMA_8B = {
+    "model_type": "llama",
     "hidden_size": 4096,
     "intermediate_size": 14336,
     "max_position_embeddings": 131072,
@@ -79,7 +81,7 @@ HOSTILE_CONFIGS = [
     ("[" * 2400 + "]" * 2400, "config.json: the JSON is nested too deeply to read"),
     ('{"a": ' * 2400 + "1" + "}" * 2400, "config.json: the JSON is nested too deeply to read"),
     (
-        json.dumps({**LLAMA_8B, "num_local_experts": 100_000, "num_experts_per_tok": 2}),
+        json.dumps({**LLAMA_8B, "model_type": "mixtral", "num_local_experts": 100_000, "num_experts_per_tok": 2}),
         "'num_local_experts' = 100,000 is more than the largest supported value 2,560",
     ),
     (
@@ -135,6 +137,7 @@ def test_the_largest_allowed_architecture_stays_cheap() -> None:
     # every dimension that drives the work at its bound: 1,260 layers, 2,560 experts, 2.56 M vocabulary
     config = {
         **LLAMA_8B,
+        "model_type": "mixtral",  # experts need an MoE architecture
         "num_hidden_layers": limits.MAX_LAYERS,
         "num_key_value_heads": 32,
         "intermediate_size": 128,
@@ -161,7 +164,7 @@ CONFIG_VALUES = st.one_of(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from([*CONFIG_FIELDS, "tie_word_embeddings", "text_config"]), CONFIG_VALUES))
+@given(st.dictionaries(st.sampled_from([*LIMITED_FIELD, "tie_word_embeddings", "text_config"]), CONFIG_VALUES))
 def test_fuzz_config_json_raises_only_input_error(changes: dict) -> None:
     text = json.dumps({**LLAMA_8B, **changes})  # NaN and Infinity written as JSON's non-standard literals
     try:

@@ -14,7 +14,8 @@ from bokeh.models import FactorRange
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dashboard.ingest import MAX_BYTES, parse_measurements, spec_from_hf_config
+from dashboard.hf_config import spec_from_hf_config
+from dashboard.ingest import MAX_BYTES, parse_measurements
 from dashboard.state import (
     CONFIG_MODEL,
     CONTEXT_BOUNDS_TOKENS,
@@ -32,6 +33,7 @@ from dashboard.views.user_data import PASTE_MAX_CHARS, UserDataPanel
 def config(name: str, layers: int) -> str:
     return json.dumps(
         {
+            "model_type": "llama",
             "_name_or_path": name,
             "hidden_size": 2048,
             "intermediate_size": 8192,

@@ -54,13 +54,14 @@ def test_config_json_becomes_the_model() -> None:
     ex = Explorer()
     panel = UserDataPanel(explorer=ex)
     panel._config.value = (
-        '{"hidden_size": 2048, "intermediate_size": 8192, "num_attention_heads": 32, "num_hidden_layers": 16,'
-        ' "num_key_value_heads": 8, "vocab_size": 128256, "tie_word_embeddings": true, "_name_or_path": "tiny"}'
+        '{"model_type": "llama", "hidden_size": 2048, "intermediate_size": 8192, "num_attention_heads": 32,'
+        ' "num_hidden_layers": 16, "num_key_value_heads": 8, "vocab_size": 128256, "tie_word_embeddings": true,'
+        ' "_name_or_path": "tiny"}'
     )
     panel._on_config()
     assert ex.constraints.model == CONFIG_MODEL
     assert ex.recommendation.constraints.model.name == "tiny"
-    panel._config.value = '{"hidden_size": 2048}'
+    panel._config.value = '{"model_type": "llama", "hidden_size": 2048}'
     panel._on_config()
     assert panel.status_kind == "danger" and "missing field" in panel.status
     assert ex.recommendation.constraints.model.name == "tiny"

@@ -12,7 +12,8 @@ import io
 import panel as pn
 import param
 
-from dashboard.ingest import CSV_COLUMNS, MAX_BYTES, InputError, parse_measurements, spec_from_hf_config
+from dashboard.hf_config import spec_from_hf_config
+from dashboard.ingest import CSV_COLUMNS, MAX_BYTES, InputError, parse_measurements
 from dashboard.memory import quant_types
 from dashboard.state import Explorer
 from dashboard.views.common import off_event_loop
