@@ -19,7 +19,7 @@ import re
 
 import polars as pl
 
-from dashboard.gguf_mix import DEFAULT_TYPE
+from dashboard import quant_labels
 from dashboard.limits import InputError
 
 MAX_BYTES = 5_000_000
@@ -29,6 +29,7 @@ MAX_NAME_CHARS = 120
 MEASUREMENT_SCHEMA: dict[str, pl.DataType] = {
     "model": pl.String(),
     "quant": pl.String(),
+    "quant_base": pl.String(),  # the llama-quantize type a label is built on, where evident (quant_labels)
     "file_size_gib": pl.Float64(),
     "perplexity": pl.Float64(),
     "perplexity_err": pl.Float64(),
@@ -44,7 +45,7 @@ MEASUREMENT_SCHEMA: dict[str, pl.DataType] = {
 # CSV columns: name -> (required, lower bound exclusive, upper bound inclusive, unit)
 CSV_COLUMNS: dict[str, tuple[bool, float, float, str]] = {
     "model": (True, 0, 0, "text"),
-    "quant": (True, 0, 0, "llama-quantize type, e.g. Q4_K_M"),
+    "quant": (True, 0, 0, "quant label, e.g. Q4_K_M, IQ4_XS, UD-Q4_K_XL"),
     "file_size_gib": (False, 0.0, 100_000.0, "GiB"),
     "perplexity": (False, 1.0 - 1e-9, 1e6, "unitless, > 1"),
     "perplexity_err": (False, -1e-12, 1e6, "unitless"),
@@ -136,16 +137,11 @@ def _clean_name(value: str, what: str, line: int | None) -> str:
 
 
 def _quant(value: str, line: int | None) -> str:
-    q = _clean_name(value, "quant type", line).upper()
-    if q == "FP16":
-        q = "F16"
-    if q not in DEFAULT_TYPE:
+    try:
+        return quant_labels.normalise(_clean_name(value, "quant type", line))
+    except ValueError as exc:
         where = f"line {line}: " if line else ""
-        raise InputError(
-            f"{where}unknown quant type {value.strip()[:40]!r}; expected one of llama-quantize's types "
-            "such as Q4_K_M, IQ4_XS, Q8_0, F16"
-        )
-    return q
+        raise InputError(f"{where}{exc}") from None
 
 
 def _number(raw: str, column: str, line: int) -> float | None:
@@ -169,6 +165,8 @@ def _number(raw: str, column: str, line: int) -> float | None:
 
 def _frame(rows: list[dict[str, object]]) -> pl.DataFrame:
     full = [{c: r.get(c) for c in MEASUREMENT_SCHEMA} for r in rows]
+    for r in full:
+        r["quant_base"] = quant_labels.base_type(str(r["quant"]))
     df = pl.DataFrame(full, schema=MEASUREMENT_SCHEMA)
     # ΔPPL for plain runs: perplexity minus the same model's F16 (or BF16) row, when the input has one.
     base = (
@@ -276,6 +274,7 @@ def _parse_perplexity_log(text: str, model: str | None, quant: str | None) -> pl
             raise InputError("the text does not name the model (no 'general.name' line): enter the model name")
         model = name_match[0].group(1)
     model = _clean_name(model, "model", None)
+    quant = quant or quant_labels.label_in_log(text)  # UD-Q2_K_XL etc. live only in the file name
     if not quant:
         if not ftype_match:
             raise InputError("the text does not say the quant type (no 'file type' line): choose the quant type")
