@@ -519,4 +519,43 @@ def read_gguf_header(prefix: bytes | bytearray | memoryview) -> GGUFInfo:
         raise InputError(f"GGUF header: could not be read ({type(exc).__name__}: {str(exc)[:200]})") from None
 
 
-__all__ = ["FIRST_READ_BYTES", "GGUFInfo", "TensorInfo", "TruncatedHeaderError", "read_gguf_header"]
+class HeaderBuffer:
+    """Collects the start of a file chunk by chunk until its GGUF header can be read.
+
+    The page reads a file in slices (``File.slice`` in the browser): :meth:`feed` takes the next slice and
+    returns either the :class:`GGUFInfo` or the ``(offset, length)`` of the slice to read next, so a 40 GB
+    model costs only its header (a few MB) to read. More than :data:`MAX_HEADER_BYTES` is refused.
+    """
+
+    def __init__(self, file_size_bytes: int, chunk_bytes: int = 4 * 2**20) -> None:
+        if file_size_bytes < 0:
+            raise InputError("the file size must not be negative")
+        self.file_size_bytes, self.chunk_bytes = file_size_bytes, chunk_bytes
+        self.buffer = bytearray()
+
+    def first_read(self) -> tuple[int, int]:
+        """The first slice to read: ``(0, length)``."""
+        return 0, min(self.chunk_bytes, self.file_size_bytes)
+
+    def feed(self, offset: int, chunk: bytes) -> GGUFInfo | tuple[int, int]:
+        """Add the slice that starts at ``offset``; the header, or the next slice to read."""
+        if offset != len(self.buffer):
+            raise InputError(f"expected the bytes from offset {len(self.buffer):,}, got offset {offset:,}")
+        self.buffer += chunk
+        try:
+            return read_gguf_header(bytes(self.buffer))
+        except TruncatedHeaderError as exc:
+            if len(self.buffer) >= self.file_size_bytes or not chunk:
+                raise InputError(
+                    f"the file ends after {self.file_size_bytes:,} bytes, inside its GGUF header: it is cut short"
+                ) from None
+            if exc.bytes_needed > MAX_HEADER_BYTES:
+                raise InputError(
+                    f"the GGUF header would be {exc.bytes_needed:,} bytes; more than {MAX_HEADER_BYTES:,} is refused"
+                ) from None
+            start = len(self.buffer)
+            length = max(exc.bytes_needed - start, self.chunk_bytes, start)  # at least double: few round trips
+            return start, min(length, self.file_size_bytes - start)
+
+
+__all__ = ["FIRST_READ_BYTES", "GGUFInfo", "HeaderBuffer", "TensorInfo", "TruncatedHeaderError", "read_gguf_header"]

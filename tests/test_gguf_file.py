@@ -12,7 +12,7 @@ import gguf
 import pytest
 
 from dashboard import data
-from dashboard.gguf_file import FILE_TYPES, TruncatedHeaderError, read_gguf_header
+from dashboard.gguf_file import FILE_TYPES, HeaderBuffer, TruncatedHeaderError, read_gguf_header
 from dashboard.ingest import InputError
 from dashboard.memory import GIB, ModelSpec, estimate, kv_cache_bytes, tensors
 from tests.gguf_writer import write_gguf
@@ -233,3 +233,30 @@ def test_file_type_names_match_llama_cpps_gguf_package() -> None:
     names = {t.value: t.name.removeprefix("MOSTLY_").removeprefix("ALL_") for t in gguf.LlamaFileType}
     for file_type_id, name in FILE_TYPES.items():
         assert names[file_type_id] == name
+
+
+def test_the_page_reads_slices_until_the_header_is_complete(files: dict) -> None:
+    path, written = files[("gemma3", GEMMA3.name, "Q4_0")]
+    raw = path.read_bytes()
+    reader = HeaderBuffer(len(raw), chunk_bytes=1024)
+    offset, length = reader.first_read()
+    reads = 0
+    while True:
+        reads += 1
+        result = reader.feed(offset, raw[offset : offset + length])
+        if not isinstance(result, tuple):
+            break
+        offset, length = result
+    assert result.tensor_types == written
+    assert len(reader.buffer) < 2 * result.header_bytes + 1024  # never (much of) the tensor data
+    assert reads < 10
+
+
+def test_a_file_cut_inside_its_header_is_named(files: dict) -> None:
+    path, _ = files[("llama", DENSE.name, "Q4_K_M")]
+    raw = path.read_bytes()[:500]
+    reader = HeaderBuffer(len(raw))
+    with pytest.raises(InputError, match="cut short"):
+        reader.feed(0, raw)
+    with pytest.raises(InputError, match="expected the bytes from offset 0"):
+        HeaderBuffer(10).feed(5, b"x")
