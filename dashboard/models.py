@@ -15,6 +15,17 @@ from dashboard.architecture import ModelSpec, n_weights
 # The model the per-type reference figures are for: llama.cpp's published file sizes, bits per weight and
 # speeds (data/llama31_8b_files.csv, tools/quantize/README.md) are Llama-3.1-8B's; it is also the default choice.
 REFERENCE_MODEL = "Llama-3.1-8B"
+# Tensors llama.cpp's converter writes beyond the llama layout, by architecture (the catalog's columns describe
+# dimensions only): Phi-3 keeps q/k/v as one attn_qkv tensor, which llama-quantize gives its own type
+# (dashboard.gguf_mix.FUSED_QKV_TYPE; split, the Q4_K_M and Q5_K_M files come out 1.7% small); Gemma-2 has norms
+# after attention and after the FFN; Qwen3 per-head q/k norms (dashboard.hf_config.ARCHITECTURES: the same rules
+# as a pasted config.json of these model types).
+CATALOG_LAYOUT: dict[str, dict[str, bool]] = {
+    "Phi-3-mini-4k-instruct": {"fused_qkv": True},
+    "Gemma-2-9B": {"post_norms": True},
+    "Gemma-2-27B": {"post_norms": True},
+    "Qwen3-8B": {"qk_norm": True},
+}
 
 
 def spec_from_row(row: dict[str, object]) -> ModelSpec:
@@ -46,6 +57,7 @@ def spec_from_row(row: dict[str, object]) -> ModelSpec:
         "family": row["family"],
         "notes": row["attention_notes"] or "",
         "source": row["source"],
+        **CATALOG_LAYOUT.get(str(row["model"]), {}),
     }
     # The catalog gives every dimension, so the parameter count is counted from the architecture
     # (exact); the rounded official figure stays in the data as params_stated.

@@ -128,6 +128,7 @@ def test_every_supported_model_type_has_a_test() -> None:
         ("mistral_7b_v0_1", "Mistral-7B-v0.1"),
         ("mixtral_8x7b", "Mixtral-8x7B"),
         ("gemma_2_9b", "Gemma-2-9B"),
+        ("phi_3_mini_4k", "Phi-3-mini-4k-instruct"),
     ],
 )
 def test_config_gives_the_catalog_models_file_and_kv_cache(config: str, catalog_name: str) -> None:
