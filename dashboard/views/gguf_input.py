@@ -56,7 +56,7 @@ class GGUFFileInput(JSComponent):
         reader.readAsDataURL(file.slice(offset, offset + length));
       }
       input.addEventListener("change", () => {
-        const chosen = Array.from(input.files || []).slice(0, %(max_files)d);
+        const chosen = Array.from(input.files || []).slice(0, __MAX_FILES__);
         chosen.forEach((file, i) => {
           const id = Date.now() + "-" + i;
           files.set(id, file);
@@ -71,7 +71,7 @@ class GGUFFileInput(JSComponent):
       model.on("change:busy", () => { button.disabled = model.busy; });
       el.append(button, input);
     }
-    """ % {"max_files": MAX_FILES}
+    """.replace("__MAX_FILES__", str(MAX_FILES))
 
     def __init__(self, on_header: Callable[[str, int, GGUFInfo | InputError], None], **params: object) -> None:
         super().__init__(**params)
