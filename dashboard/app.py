@@ -17,6 +17,7 @@ import panel as pn
 import param
 
 from dashboard.state import CUSTOM_MODEL, URL_PARAMETERS, Explorer, UserConstraints
+from dashboard.views.compare import CrossSizeChart, ModelFrontier
 from dashboard.views.efficiency import EfficiencyCharts
 from dashboard.views.fit import MemoryBreakdown, SweetSpots
 from dashboard.views.quality import QualityBars, QualityScatter
@@ -163,6 +164,7 @@ def build_app() -> pn.template.BaseTemplate:
     sync_url(constraints, notice)
     main = [
         pn.Column(notice, RecommendationSummary(explorer=explorer), sizing_mode="stretch_width"),
+        pair(ModelFrontier(explorer=explorer), CrossSizeChart()),
         pair(MemoryBreakdown(explorer=explorer), DecisionTree(explorer=explorer)),
         ColourAnalogy(explorer=explorer),
         pair(QualityScatter(explorer=explorer), QualityBars(explorer=explorer)),

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import numpy as np
 import polars as pl
@@ -37,7 +37,7 @@ from dashboard import data
 from dashboard.architecture import ModelSpec
 from dashboard.ingest import InputError
 from dashboard.models import catalog
-from dashboard.quants import PREFERRED_IMATRIX, file_bits_per_weight, quant_summary
+from dashboard.quants import PREFERRED_IMATRIX, QUALITY_BANDS, file_bits_per_weight, quant_summary
 
 # Added to the cost before taking logs so that types with no measurable cost (Q8_0: +0.00 on Qwen's 2-decimal
 # table) stay finite: 0.05 % is below the rounding resolution of Qwen's cards (0.005 / 5.58 = 0.09 % at 72B).
@@ -56,7 +56,7 @@ BAND_QUANTILES = (0.05, 0.95)
 NEW_FAMILY_BAND_QUANTILES = (0.0, 1.0)
 BAND_LABEL = "80% band (validated on held-out model sizes)"
 NEW_FAMILY_BAND_LABEL = "80% band (validated on held-out families)"
-MEASURED_BAND_LABEL = "measurement uncertainty (published ± of both perplexities, or the rounding of the table)"
+MEASURED_BAND_LABEL = "measurement uncertainty (the published ±, or the rounding of the table)"
 METRIC_LABEL = "perplexity increase over the same model at F16, % (wikitext, llama-perplexity)"
 FLOAT_TYPES = ("F32", "F16", "BF16")
 LLAMA3_8B_SCOREBOARD = "Llama-3-8B scoreboard (llama.cpp tools/perplexity/README.md, PR #6936)"
@@ -131,6 +131,7 @@ def _points_from(
         if r["quant"] in FLOAT_TYPES or r["quant"] not in bpw or r["perplexity"] is None:
             continue
         err = r.get("perplexity_err") or 0.0
+        delta_err = r.get("delta_perplexity_err")
         rows.append(
             {
                 "table": table,
@@ -145,6 +146,8 @@ def _points_from(
                 "perplexity_f16": ppl_f16,
                 "perplexity_f16_err": err_f16,
                 "ppl_increase_pct": 100.0 * (r["perplexity"] / ppl_f16 - 1.0),
+                # the scoreboard publishes the ± of the difference itself (paired runs): tighter than both ±
+                "ppl_increase_err_pct": 100.0 * delta_err / ppl_f16 if delta_err is not None else None,
                 "source": source or r["source"],
             }
         )
@@ -187,7 +190,7 @@ def fit_points() -> pl.DataFrame:
             params_b[str(model)],
             str(model),
         )
-    return pl.DataFrame(rows)
+    return pl.DataFrame(rows, infer_schema_length=None)
 
 
 # ---------------------------------------------------------------------------------------------------- the fit
@@ -413,6 +416,9 @@ def measured_models() -> dict[str, tuple[str, float, str]]:
 
 def _measured_band(row: dict) -> tuple[float, float]:
     ppl, f16 = row["perplexity"], row["perplexity_f16"]
+    if row["ppl_increase_err_pct"] is not None:
+        point, err = row["ppl_increase_pct"], row["ppl_increase_err_pct"]
+        return point - err, point + err
     if row["perplexity_err"] and row["perplexity_f16_err"]:
         # ± of both perplexities combined as if independent (conservative: both runs share the text)
         err = math.hypot(row["perplexity_err"], row["perplexity_f16_err"])
@@ -525,7 +531,7 @@ def estimate_quality(model: str | ModelSpec | float, quant: str) -> QualityEstim
             ppl_increase_pct=0.0,
             low_pct=0.0,
             high_pct=0.0,
-            interval="none: the reference precision",
+            interval="reference precision: cost 0 by definition",
             basis=f"measured: {quant} is the reference every cost is measured against",
             **common,
         )
@@ -611,7 +617,8 @@ def size_scalings() -> tuple[SizeScaling, ...]:
     holding = big.filter(pl.col("mmlu_accuracy_pct") >= f16_score)
     crossing = min(holding["quant"], key=lambda q: bpw[q])
     cost = estimate_quality("Llama-3-70B", crossing).ppl_increase_pct
-    exponent = math.log(1 + cost / 100) / math.log(70 / 8)
+    size_ratio = float(big["params_b"][0]) / float(small_f16["params_b"][0])
+    exponent = math.log(1 + cost / 100) / math.log(size_ratio)
     cross_mmlu = float(holding.filter(pl.col("quant") == crossing)["mmlu_accuracy_pct"][0])
     return (
         SizeScaling(
@@ -645,3 +652,117 @@ def size_scaling_for(model_name: str) -> SizeScaling | None:
 def size_score(estimate: QualityEstimate, scaling: SizeScaling) -> float:
     """Expected log-perplexity relative to the group's F16 scale (lower is better; same group only)."""
     return math.log1p(estimate.ppl_increase_pct / 100) - scaling.exponent * math.log(estimate.params / 1e9)
+
+
+# ------------------------------------------------------------------------------------ reading the cost
+
+
+@cache
+def cost_band_limits() -> tuple[tuple[str, float], ...]:
+    """The dashboard's KLD bands (:data:`dashboard.quants.QUALITY_BANDS`) as perplexity-increase limits, in %.
+
+    Each band's limit is the largest perplexity increase among the Llama-3-8B scoreboard types whose mean KLD
+    is inside that band's KLD limit (the scoreboard measured both metrics on the same runs), so a model measured
+    only in perplexity is read on the same scale: near-lossless <= Q6_K's cost, good <= IQ4_XS's, acceptable
+    <= IQ3_XS's (the values are computed, see the test output).
+    """
+    scoreboard = fit_points().filter(pl.col("table") == LLAMA3_8B_SCOREBOARD)
+    kld = _kld_lookup()
+    limits = []
+    for name, kld_limit in QUALITY_BANDS:
+        if math.isinf(kld_limit):
+            limits.append((name, math.inf))
+            continue
+        inside = scoreboard.filter(pl.col("quant").is_in([q for q, v in kld.items() if v <= kld_limit]))
+        limits.append((name, float(inside["ppl_increase_pct"].max())))
+    return tuple(limits)
+
+
+def cost_band(ppl_increase_pct: float) -> str:
+    """The band (near-lossless, good, acceptable, degraded) a perplexity increase in % falls in."""
+    for name, limit in cost_band_limits():
+        if ppl_increase_pct <= limit:
+            return name
+    return "degraded"
+
+
+def basis_kind(basis: str) -> str:
+    """``measured`` or ``estimated``: the first word of a basis."""
+    return basis.split(":", 1)[0]
+
+
+@lru_cache(maxsize=64)
+def model_quality_frame(model: str | ModelSpec) -> pl.DataFrame:
+    """One row per quant type with the quality estimate for ``model``: what the per-model views draw.
+
+    Columns: quant, bits_per_weight (the type's, on Llama-3.1-8B), ppl_increase_pct, low_pct, high_pct,
+    interval, basis, basis_kind (measured/estimated), cost_band, mean_kld (measured on Llama-3-8B, only for the
+    Llama 3 8B models), mmlu_accuracy_pct and mmlu_basis (measured, Llama 3 8B/70B only), perplexity and
+    perplexity_table
+    (measured only; compare within one table).
+    """
+    rows = []
+    for quant in type_bits_per_weight():
+        q = estimate_quality(model, quant)
+        rows.append(
+            {
+                "quant": quant,
+                "bits_per_weight": q.bits_per_weight,
+                "ppl_increase_pct": q.ppl_increase_pct,
+                "low_pct": q.low_pct,
+                "high_pct": q.high_pct,
+                "interval": q.interval,
+                "basis": q.basis,
+                "basis_kind": basis_kind(q.basis),
+                "cost_band": cost_band(q.ppl_increase_pct),
+                "mean_kld": q.mean_kld,
+                "mmlu_accuracy_pct": q.mmlu_accuracy_pct,
+                "mmlu_basis": q.mmlu_basis,
+                "perplexity": q.perplexity,
+                "perplexity_table": q.perplexity_table,
+            }
+        )
+    return pl.DataFrame(
+        rows,
+        schema_overrides={
+            "mean_kld": pl.Float64,
+            "mmlu_accuracy_pct": pl.Float64,
+            "mmlu_basis": pl.String,
+            "perplexity": pl.Float64,
+            "perplexity_table": pl.String,
+        },
+    )
+
+
+@cache
+def cross_size_curves() -> pl.DataFrame:
+    """The measured cross-size points, one line per model size, perplexity against file size (per table).
+
+    Columns: table, model, params_b, quant, perplexity, file_size_gib, size_basis. The file size is the
+    table's own where it gives one (Llama-3-70B, LLaMA v1); Qwen's cards give none, so it is estimated as
+    nominal parameters x the type's bits per weight on Llama-3.1-8B (``size_basis`` says which). Perplexities
+    compare only within one ``table``.
+    """
+    bpw = type_bits_per_weight()
+    sizes = data.load_table("quality_sizes_ppl").select(
+        "table", "model", "params_b", "quant", "perplexity", "file_size_gib", "source"
+    )
+    by_model = (
+        data.load_table("quality_by_model")
+        .filter(pl.col("perplexity").is_not_null())
+        .with_columns(
+            pl.col("model")
+            .replace_strict({"LLaMA-v1-7B": 7.0, "LLaMA-v1-13B": 13.0, "Llama-2-70B": 70.0, "Llama-3-8B": 8.0})
+            .alias("params_b")
+        )
+        .select("table", "model", "params_b", "quant", "perplexity", "file_size_gib", "source")
+    )
+    df = pl.concat([sizes, by_model]).filter(pl.col("quant").is_in(list(bpw)))
+    estimated = pl.col("params_b") * 1e9 * pl.col("quant").replace_strict(bpw, return_dtype=pl.Float64) / 8 / 2**30
+    return df.with_columns(
+        pl.when(pl.col("file_size_gib").is_null())
+        .then(pl.lit("estimated: nominal parameters x the type's bits per weight on Llama-3.1-8B"))
+        .otherwise(pl.lit("measured: the table's file size"))
+        .alias("size_basis"),
+        pl.coalesce("file_size_gib", estimated).alias("file_size_gib"),
+    ).sort("table", "params_b", "file_size_gib")

@@ -3,16 +3,19 @@
 Pure domain logic (no Panel). One set of rules serves all three outputs, so the grid, the decision tree
 and the recommendation can never disagree:
 
-1. Every quant type with a measured quality (mean KLD on Llama-3-8B) is a candidate.
+1. Every quant type the Llama-3-8B scoreboard measured is a candidate.
 2. Its memory is :func:`dashboard.memory.estimate` at the chosen context and KV-cache type, and its
    fit against the memory budget is one of ``fits``, ``tight``, ``partial offload``, ``no``.
-3. The types that fit (``fits`` or ``tight``) are ranked by the priority:
+3. Its quality cost is :func:`dashboard.quality.estimate_quality` **for the chosen model** (perplexity
+   increase over that model at F16: measured where a table measured it, else the validated fit), read in the
+   dashboard's bands (:func:`dashboard.quality.cost_band_limits`, the KLD bands translated to perplexity).
+   The types that fit (``fits`` or ``tight``) are ranked by the priority:
 
-   * ``quality``: lowest mean KLD;
-   * ``size``: smallest file among the types in the "good" band or better (KLD <= 0.05);
+   * ``quality``: lowest expected cost;
+   * ``size``: smallest file among the types in the "good" band or better;
    * ``speed``: highest estimated generation speed on the device (:func:`dashboard.hardware.estimate_speed`:
      bytes per token over the calibrated bandwidth, with the per-type slowness measured on the backend, e.g.
-     i-quants on Metal) among the types in the "acceptable" band or better (KLD <= 0.15).
+     i-quants on Metal) among the types in the "acceptable" band or better.
 
    An optional minimum speed (tokens/s) drops the types estimated below it.
 
@@ -23,6 +26,7 @@ and the recommendation can never disagree:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from typing import Literal, get_args
@@ -35,7 +39,7 @@ from dashboard.architecture import ModelSpec
 from dashboard.hardware import CUSTOM_DEVICE, SpeedEstimate, estimate_speed, headroom_gib
 from dashboard.memory import estimate, gb_to_gib, gib_to_gb, resolve_model
 from dashboard.models import REFERENCE_MODEL, catalog
-from dashboard.quants import BACKENDS, QUALITY_BANDS, quality_band, quant_summary
+from dashboard.quants import BACKENDS, QUALITY_BANDS, quant_summary
 
 Priority = Literal["quality", "size", "speed"]
 PRIORITIES: tuple[Priority, ...] = get_args(Priority)
@@ -47,7 +51,10 @@ PRIORITY_BAND_LIMIT: dict[Priority, float | None] = {
     "quality": None,
     "size": dict(QUALITY_BANDS)["good"],
     "speed": dict(QUALITY_BANDS)["acceptable"],
-}
+}  # mean KLD gates (Llama-3-8B scale)
+# The same gates as quality bands: "good" (KLD <= 0.05) and "acceptable" (KLD <= 0.15), read in perplexity
+# through dashboard.quality.cost_band_limits so that every model is gated on its own estimate.
+PRIORITY_COST_BAND: dict[Priority, str | None] = {"quality": None, "size": "good", "speed": "acceptable"}
 # The summary names this many alternatives after the choice: enough to compare, few enough to read.
 RUNNER_UPS = 3
 # Headroom kept free for the driver/runtime context and other programs (dashboard.hardware.headroom_gib): a
@@ -148,7 +155,11 @@ class Option:
     kv_cache_gib: float
     overhead_gib: float
     free_gib: float
-    mean_kld: float
+    ppl_increase_pct: float
+    cost_low_pct: float
+    cost_high_pct: float
+    cost_interval: str
+    mean_kld: float | None
     delta_perplexity: float | None
     quality_band: str
     quality_basis: str
@@ -212,6 +223,12 @@ def _gb(gib: float) -> str:
     return f"{gib_to_gb(gib):.1f} GB"
 
 
+def cost_limit_pct(priority: Priority) -> float | None:
+    """A priority's gate as a perplexity increase in % (None for ``quality``, which has no gate)."""
+    band = PRIORITY_COST_BAND[priority]
+    return None if band is None else dict(quality_mod.cost_band_limits())[band]
+
+
 def fit_status(total_gib: float, budget_gib: float) -> Fit:
     """``fits``, ``tight`` (inside the headroom), ``partial offload`` or ``no``."""
     headroom = headroom_gib(budget_gib)
@@ -237,7 +254,10 @@ def evaluate(constraints: Constraints, with_speed: bool = True) -> list[Option]:
     backend_col = constraints.backend.lower()
     budget_gib = constraints.budget_gib
     options = []
+    quality = quality_mod.model_quality_frame(constraints.model)
+    cost = {r["quant"]: r for r in quality.iter_rows(named=True)}
     for row in _candidates().iter_rows(named=True):
+        q = cost[row["quant"]]
         e = estimate(constraints.model, row["quant"], constraints.context, constraints.kv_cache)
         speed, ranking_speed = constraints.speed(row["quant"]) if with_speed else (None, 0.0)
         options.append(
@@ -250,10 +270,14 @@ def evaluate(constraints: Constraints, with_speed: bool = True) -> list[Option]:
                 kv_cache_gib=e.kv_cache_gib,
                 overhead_gib=e.overhead_gib,
                 free_gib=budget_gib - e.total_gib,
-                mean_kld=row["mean_kld"],
-                delta_perplexity=row["delta_perplexity"],
-                quality_band=row["quality_band"],
-                quality_basis=row["quality_basis"],
+                ppl_increase_pct=q["ppl_increase_pct"],
+                cost_low_pct=q["low_pct"],
+                cost_high_pct=q["high_pct"],
+                cost_interval=q["interval"],
+                mean_kld=q["mean_kld"],
+                delta_perplexity=row["delta_perplexity"] if q["mean_kld"] is not None else None,
+                quality_band=q["cost_band"],
+                quality_basis=q["basis"],
                 relative_speed=ranking_speed,
                 speed_verdict=row[f"verdict_{backend_col}"],
                 speed_evidence=row[f"evidence_{backend_col}"],
@@ -279,18 +303,25 @@ def meets_min_speed(option: Option, min_tokens_per_s: float | None) -> bool:
 def _rank(options: list[Option], priority: Priority, min_tokens_per_s: float | None = None) -> tuple[list[Option], str]:
     """Fitting options (at least the minimum speed) ranked by the priority's rule, and the rule that was applied."""
     fitting = [o for o in options if o.fit in IN_BUDGET and meets_min_speed(o, min_tokens_per_s)]
-    by_quality = sorted(fitting, key=lambda o: (o.fit != "fits", o.mean_kld, o.total_gib))
-    limit = PRIORITY_BAND_LIMIT[priority]
+    by_quality = sorted(fitting, key=lambda o: (o.fit != "fits", o.ppl_increase_pct, o.total_gib))
+    limit = cost_limit_pct(priority)
     if limit is None:
-        return by_quality, "lowest KLD that fits"
-    gated = [o for o in fitting if o.mean_kld <= limit]
+        return by_quality, "lowest expected quality cost that fits"
+    gate = _gate_label(priority)
+    gated = [o for o in fitting if o.ppl_increase_pct <= limit]
     if not gated:
-        return by_quality, f"no type with KLD <= {limit} fits: lowest KLD that fits"
+        return by_quality, f"no type {gate} fits: lowest expected cost that fits"
     if priority == "size":
-        ranked = sorted(gated, key=lambda o: (o.total_gib, o.mean_kld))
-        return ranked + [o for o in by_quality if o not in gated], f"smallest with KLD <= {limit}"
-    ranked = sorted(gated, key=lambda o: (-o.relative_speed, o.mean_kld))
-    return ranked + [o for o in by_quality if o not in gated], f"fastest with KLD <= {limit}"
+        ranked = sorted(gated, key=lambda o: (o.total_gib, o.ppl_increase_pct))
+        return ranked + [o for o in by_quality if o not in gated], f"smallest {gate}"
+    ranked = sorted(gated, key=lambda o: (-o.relative_speed, o.ppl_increase_pct))
+    return ranked + [o for o in by_quality if o not in gated], f"fastest {gate}"
+
+
+def _gate_label(priority: str) -> str:
+    """``with perplexity +<= 3.6% ("good")``: the gate of a priority in words."""
+    band = PRIORITY_COST_BAND[priority]
+    return f'with perplexity +<= {cost_limit_pct(priority):.1f}% ("{band}" or better)'
 
 
 def recommend(constraints: Constraints) -> Recommendation:
@@ -323,15 +354,16 @@ def recommend(constraints: Constraints) -> Recommendation:
             offload=offload,
         )
     best = ranked[0]
-    band = quality_band(best.mean_kld)
-    path.append(rule_node(constraints.priority, best.mean_kld))
+    band = best.quality_band
+    path.append(rule_node(constraints.priority, best.ppl_increase_pct))
     reasons = [
         f"{best.fit.capitalize()}: needs {best.total_gib:.1f} GiB ({best.weights_gib:.1f} weights + "
         f"{best.kv_cache_gib:.2f} KV cache + {best.overhead_gib:.2f} buffers), {best.free_gib:.1f} GiB free of "
         f"{constraints.budget_gib:.1f} GiB.",
         f"Rule for priority '{constraints.priority}': {rule}.",
-        f"Quality cost: mean KLD {best.mean_kld:.4f} ({band}; {best.quality_basis})"
-        + (f", perplexity +{best.delta_perplexity:.3f}" if best.delta_perplexity is not None else "")
+        f"Quality cost for {spec.name}: perplexity +{best.ppl_increase_pct:.1f}% over F16 ({band}; "
+        f"{best.cost_interval}: +{best.cost_low_pct:.1f}% to +{best.cost_high_pct:.1f}%; {best.quality_basis})"
+        + (f"; mean KLD {best.mean_kld:.4f} nats, measured on Llama-3-8B" if best.mean_kld is not None else "")
         + ".",
     ]
     if best.generation_tokens_per_s is not None:
@@ -352,14 +384,14 @@ def recommend(constraints: Constraints) -> Recommendation:
     for o in slower:
         reasons.append(f"{o.quant} is slow on {constraints.backend}: {o.speed_evidence}.")
     offload = _offload_choice(options, "quality", minimum)
-    if offload and offload.mean_kld < best.mean_kld and quality_band(offload.mean_kld) != band:
+    if offload and offload.ppl_increase_pct < best.ppl_increase_pct and offload.quality_band != band:
         reasons.append(
-            f"Better quality with offload: {offload.quant} ({quality_band(offload.mean_kld)}), "
+            f"Better quality with offload: {offload.quant} ({offload.quality_band}), "
             f"{offload.speed_summary} ({offload.placement})."
         )
     else:
         offload = None
-    bigger = [o for o in options if o.fit not in IN_BUDGET and o.mean_kld < best.mean_kld]
+    bigger = [o for o in options if o.fit not in IN_BUDGET and o.ppl_increase_pct < best.ppl_increase_pct]
     if bigger:
         nxt = min(bigger, key=lambda o: o.total_gib)
         reasons.append(f"{nxt.quant} would need {_gb(nxt.total_gib)}.")
@@ -483,21 +515,25 @@ def _sweet_spots(
                 {
                     "model": name,
                     "vram_gb": float(vram),
-                    "quant": best.quant if best else (min(partial, key=lambda o: o.mean_kld).quant if partial else ""),
+                    "quant": best.quant
+                    if best
+                    else (min(partial, key=lambda o: o.ppl_increase_pct).quant if partial else ""),
                     "fit": fit,
                     "total_gib": best.total_gib if best else float("nan"),
-                    "mean_kld": best.mean_kld if best else float("nan"),
+                    "ppl_increase_pct": best.ppl_increase_pct if best else float("nan"),
+                    "quality_band": best.quality_band if best else "",
+                    "basis_kind": quality_mod.basis_kind(best.quality_basis) if best else "",
                 }
             )
     return pl.DataFrame(rows)
 
 
-def rule_node(priority: Priority, mean_kld: float) -> str:
-    """The tree node under ``priority`` that a choice with ``mean_kld`` is reached through."""
-    limit = PRIORITY_BAND_LIMIT[priority]
+def rule_node(priority: Priority, ppl_increase_pct: float) -> str:
+    """The tree node under ``priority`` that a choice costing ``ppl_increase_pct`` is reached through."""
+    limit = cost_limit_pct(priority)
     if limit is None:
-        return f"quality/{quality_band(mean_kld)}"
-    return f"{priority}/gated" if mean_kld <= limit else f"{priority}/fallback"
+        return f"quality/{quality_mod.cost_band(ppl_increase_pct)}"
+    return f"{priority}/gated" if ppl_increase_pct <= limit else f"{priority}/fallback"
 
 
 def decision_tree() -> list[tuple[str, str | None, str]]:
@@ -509,12 +545,12 @@ def decision_tree() -> list[tuple[str, str | None, str]]:
     nodes: list[tuple[str, str | None, str]] = [("root", None, "What fits your memory?")]
     nodes += [(f"priority:{p}", "root", f"Priority: {p}") for p in PRIORITIES]
     for band, _ in QUALITY_BANDS:
-        nodes.append((f"quality/{band}", "priority:quality", f"Lowest KLD that fits is {band}"))
+        nodes.append((f"quality/{band}", "priority:quality", f"Lowest expected cost that fits is {band}"))
     for p in ("size", "speed"):
-        limit = PRIORITY_BAND_LIMIT[p]
         what = "Smallest" if p == "size" else "Fastest"
-        nodes.append((f"{p}/gated", f"priority:{p}", f"{what} with KLD <= {limit}"))
-        nodes.append((f"{p}/fallback", f"priority:{p}", f"None with KLD <= {limit} fits: lowest KLD"))
+        gate = f"+<= {cost_limit_pct(p):.1f}% perplexity"
+        nodes.append((f"{p}/gated", f"priority:{p}", f"{what} with {gate}"))
+        nodes.append((f"{p}/fallback", f"priority:{p}", f"None with {gate} fits: lowest cost"))
     nodes += [(f"{p}/none", f"priority:{p}", "Nothing fits: suggestions") for p in PRIORITIES]
     return nodes
 
@@ -525,23 +561,6 @@ def decision_tree() -> list[tuple[str, str | None, str]]:
 # cost: the Llama 3 exponent is calibrated on an MMLU tie (70B IQ1_M 65.21 vs 8B F16 65.20), so a 70B at that
 # type is not "expected to beat" the 8B. The dashboard's rule, not a measurement.
 SCORE_TIE_LOG = 0.01
-COMPARE_KLD_LIMITS = {"quality": None, "size": PRIORITY_BAND_LIMIT["size"], "speed": PRIORITY_BAND_LIMIT["speed"]}
-
-
-@cache
-def cost_limit_pct(priority: str) -> float | None:
-    """The perplexity-increase gate of a priority, translated from its KLD gate on the Llama-3-8B scoreboard.
-
-    The largest perplexity increase (% over F16) among the Llama-3-8B types whose mean KLD is within the gate:
-    KLD <= 0.05 ("good") -> +4.3% (Q4_K_S without imatrix), KLD <= 0.15 ("acceptable") -> +14.9% (IQ3_XS).
-    """
-    limit = COMPARE_KLD_LIMITS[priority]
-    if limit is None:
-        return None
-    scoreboard = quality_mod.fit_points().filter(pl.col("table") == quality_mod.LLAMA3_8B_SCOREBOARD)
-    kld = quality_mod._kld_lookup()
-    inside = scoreboard.filter(pl.col("quant").is_in([q for q, v in kld.items() if v <= limit]))
-    return float(inside["ppl_increase_pct"].max())
 
 
 def compare_models(vram_gb: float, context: int, kv_cache: str, backend: str, priority: str) -> pl.DataFrame:
@@ -564,20 +583,19 @@ def compare_models(vram_gb: float, context: int, kv_cache: str, backend: str, pr
     return _compare_models(float(vram_gb), int(context), kv_cache, backend, priority)
 
 
-@lru_cache(maxsize=32)
-def _compare_models(vram_gb: float, context: int, kv_cache: str, backend: str, priority: str) -> pl.DataFrame:
-    budget_gib = gb_to_gib(vram_gb)
+# Keyed by user input (context, KV type, backend): bounded; one frame is ~450 rows.
+@lru_cache(maxsize=16)
+def _all_pairs(context: int, kv_cache: str, backend: str) -> pl.DataFrame:
+    """Every (catalog model, candidate quant) with its memory at ``context`` and its quality estimate."""
     backend_col = f"efficiency_{backend.lower()}"
     efficiency = dict(zip(_candidates()["quant"], _candidates()[backend_col], strict=True))
+    candidates = set(_candidates()["quant"])
     rows = []
     for name, spec in catalog().items():
         scaling = quality_mod.size_scaling_for(name)
-        for quant in _candidates()["quant"]:
-            e = estimate(spec, quant, context, kv_cache)
-            fit = fit_status(e.total_gib, budget_gib)
-            if fit not in IN_BUDGET:
-                continue
-            q = quality_mod.estimate_quality(spec, quant)
+        quality = quality_mod.model_quality_frame(spec).filter(pl.col("quant").is_in(candidates))
+        for q in quality.iter_rows(named=True):
+            e = estimate(spec, q["quant"], context, kv_cache)
             rows.append(
                 {
                     "model": name,
@@ -586,28 +604,42 @@ def _compare_models(vram_gb: float, context: int, kv_cache: str, backend: str, p
                     "comparison_basis": scaling.basis
                     if scaling
                     else f"no table compares {spec.family} sizes: {name} is compared only with its own quant types",
-                    "quant": quant,
+                    "quant": q["quant"],
                     "params_b": spec.params / 1e9,
                     "bits_per_weight": e.bits_per_weight,
                     "weights_gib": e.weights_gib,
                     "total_gib": e.total_gib,
-                    "fit": fit,
-                    "ppl_increase_pct": q.ppl_increase_pct,
-                    "low_pct": q.low_pct,
-                    "high_pct": q.high_pct,
-                    "interval": q.interval,
-                    "basis": q.basis,
-                    "measured": q.measured,
-                    "mean_kld": q.mean_kld,
-                    "mmlu_accuracy_pct": q.mmlu_accuracy_pct,
-                    "mmlu_basis": q.mmlu_basis,
-                    "size_score": quality_mod.size_score(q, scaling) if scaling else None,
-                    "relative_speed": (efficiency.get(quant) or 1.0) / e.weights_gib,
+                    "ppl_increase_pct": q["ppl_increase_pct"],
+                    "low_pct": q["low_pct"],
+                    "high_pct": q["high_pct"],
+                    "interval": q["interval"],
+                    "basis": q["basis"],
+                    "measured": q["basis_kind"] == "measured",
+                    "mean_kld": q["mean_kld"],
+                    "mmlu_accuracy_pct": q["mmlu_accuracy_pct"],
+                    "mmlu_basis": q["mmlu_basis"],
+                    "size_score": (
+                        math.log1p(q["ppl_increase_pct"] / 100) - scaling.exponent * math.log(spec.params / 1e9)
+                        if scaling
+                        else None
+                    ),
+                    "relative_speed": (efficiency.get(q["quant"]) or 1.0) / e.weights_gib,
                 }
             )
     schema_overrides = {"mean_kld": pl.Float64, "mmlu_accuracy_pct": pl.Float64, "mmlu_basis": pl.String}
     schema_overrides |= {"size_score": pl.Float64}
-    df = pl.DataFrame(rows, schema_overrides=schema_overrides) if rows else _empty_comparison()
+    return pl.DataFrame(rows, schema_overrides=schema_overrides)
+
+
+@lru_cache(maxsize=32)
+def _compare_models(vram_gb: float, context: int, kv_cache: str, backend: str, priority: str) -> pl.DataFrame:
+    budget_gib = gb_to_gib(vram_gb)
+    headroom = headroom_gib(budget_gib)
+    df = _all_pairs(context, kv_cache, backend).filter(pl.col("total_gib") <= budget_gib)
+    fit = pl.when(pl.col("total_gib") <= budget_gib - headroom).then(pl.lit("fits")).otherwise(pl.lit("tight"))
+    df = df.with_columns(fit.alias("fit")).select(*_empty_comparison().columns)
+    if df.is_empty():
+        df = _empty_comparison()
     quality_key = pl.coalesce(
         (pl.col("size_score") / SCORE_TIE_LOG).round() + pl.col("ppl_increase_pct").log1p() * 1e-6,
         pl.col("ppl_increase_pct").log1p(),
@@ -651,3 +683,202 @@ def _empty_comparison() -> pl.DataFrame:
             "relative_speed": pl.Float64,
         }
     )
+
+
+def comparison_group_of(model: ModelSpec | str) -> str:
+    """The comparison group a model's sizes are compared in (its own name where no data compares its sizes)."""
+    name = resolve_model(model).name
+    scaling = quality_mod.size_scaling_for(name)
+    return scaling.group if scaling else name
+
+
+def frontier_frame(
+    vram_gb: float,
+    context: int,
+    kv_cache: str,
+    backend: str,
+    priority: str,
+    model: ModelSpec | str,
+    group: str,
+    current_quant: str | None = None,
+) -> pl.DataFrame:
+    """The frontier view's data: every fitting (model, quant) of ``group`` with expected quality and memory.
+
+    ``expected_ppl_ratio`` is the expected perplexity relative to the group's reference at F16 (the chosen
+    model when it is in the group, else the group's largest fitting model): lower is better, 1.0 = the
+    reference at F16. Inside a size-compared group it is ``exp(size_score - reference's F16 score)``; a model
+    alone in its group has ``1 + cost``. ``ratio_low``/``ratio_high`` carry the cost band. ``on_frontier`` marks
+    the Pareto-optimal rows (no other row needs less memory and is expected better); ``is_current`` the
+    recommendation for the chosen model (``current_quant``, or the recommender's answer at ``vram_gb``).
+    """
+    df = compare_models(vram_gb, context, kv_cache, backend, priority).filter(pl.col("comparison_group") == group)
+    chosen = resolve_model(model)
+    if df.is_empty():
+        return df.with_columns(
+            pl.lit(None, dtype=pl.Float64).alias(c)
+            for c in ("expected_ppl_ratio", "ratio_low", "ratio_high", "total_gb")
+        ).with_columns(
+            pl.lit(False).alias("on_frontier"), pl.lit(False).alias("is_current"), pl.lit("").alias("reference")
+        )
+    scaling = quality_mod.size_scaling_for(df["model"][0])
+    names = set(df["model"])
+    reference = chosen.name if chosen.name in names else max(names, key=lambda n: catalog()[n].params)
+    if scaling is not None:
+        ref_score = -scaling.exponent * math.log(catalog()[reference].params / 1e9)
+        size_term = pl.col("size_score") - (pl.col("ppl_increase_pct") / 100).log1p()
+        base = (size_term - ref_score).exp()
+    else:
+        base = pl.lit(1.0)
+    df = df.with_columns(
+        (base * (1 + pl.col("ppl_increase_pct") / 100)).alias("expected_ppl_ratio"),
+        (base * (1 + pl.col("low_pct") / 100)).alias("ratio_low"),
+        (base * (1 + pl.col("high_pct") / 100)).alias("ratio_high"),
+        (pl.col("total_gib") * 2**30 / 1e9).alias("total_gb"),
+        pl.lit(reference).alias("reference"),
+    ).sort("total_gib", "expected_ppl_ratio")
+    best_so_far = df["expected_ppl_ratio"].cum_min().shift(1, fill_value=math.inf)
+    df = df.with_columns((pl.col("expected_ppl_ratio") < best_so_far - 1e-12).alias("on_frontier"))
+    if current_quant is None:
+        answer = recommend(Constraints(chosen, vram_gb, context, kv_cache, backend, priority))
+        current_quant = answer.best.quant if answer.best else ""
+    current = current_quant
+    return df.with_columns(((pl.col("model") == chosen.name) & (pl.col("quant") == current)).alias("is_current"))
+
+
+def _evidence(a: dict, b: dict) -> str:
+    """The measured evidence that compares two (model, quant) rows, or the estimate's basis."""
+    if a["mmlu_accuracy_pct"] is not None and b["mmlu_accuracy_pct"] is not None:
+        how_a, source = a["mmlu_basis"].removeprefix("measured on ").split(": ", 1)
+        how_b = b["mmlu_basis"].removeprefix("measured on ").split(": ", 1)[0]
+        return (
+            f"measured: MMLU {a['mmlu_accuracy_pct']:.1f} vs {b['mmlu_accuracy_pct']:.1f}, {how_a} vs {how_b}, {source}"
+        )
+    qa = quality_mod.estimate_quality(a["model"], a["quant"])
+    qb = quality_mod.estimate_quality(b["model"], b["quant"])
+    if qa.perplexity_table and qa.perplexity_table == qb.perplexity_table:
+        return f"measured: perplexity {qa.perplexity:.2f} vs {qb.perplexity:.2f}, {qa.perplexity_table}"
+    return f"estimated: {a['comparison_basis']}"
+
+
+def cross_model_summary(
+    vram_gb: float, context: int, kv_cache: str, backend: str, priority: str, model: ModelSpec | str
+) -> tuple[str, ...]:
+    """The cross-model answer in words, with its evidence, for the chosen model's comparison group.
+
+    E.g. "Within Llama 3 at 24 GB, Llama-3.1-70B at IQ2_XXS is expected to beat Llama-3.1-8B at F16 (measured:
+    MMLU 72.3 vs 65.2, ...). Below IQ1_M the 70B falls behind ...". Where no table compares the family's sizes,
+    it says so.
+    """
+    chosen = resolve_model(model)
+    group = comparison_group_of(chosen)
+    scaling = quality_mod.size_scaling_for(chosen.name)
+    at = f"at {vram_gb:g} GB and {_context_label(context)} context"
+    if scaling is None:
+        return (
+            f"No table compares {chosen.family} models of different sizes, so {chosen.name} is compared only with "
+            "its own quant types (cross-family comparisons are not made: perplexities differ by tokenizer).",
+        )
+    df = compare_models(vram_gb, context, kv_cache, backend, priority).filter(pl.col("comparison_group") == group)
+    if df.is_empty():
+        return (f"Nothing in {group} fits {at}.",)
+    rows = list(df.iter_rows(named=True))
+    best = rows[0]
+    own = [r for r in rows if r["model"] == chosen.name]
+    lines = []
+    if not own:
+        lines.append(
+            f"{chosen.name} does not fit {at}; within {group} the best expected choice is {best['model']} at "
+            f"{best['quant']} ({_gb(best['total_gib'])}, {best['basis'].split(':', 1)[0]})."
+        )
+    elif best["model"] == chosen.name:
+        rivals = [r for r in rows if r["model"] != chosen.name]
+        if rivals:
+            rival = rivals[0]
+            verb = (
+                "ties with (within 1% in expected perplexity; the smaller quality cost wins the tie)"
+                if abs(best["size_score"] - rival["size_score"]) <= SCORE_TIE_LOG
+                else "is expected to beat"
+            )
+            lines.append(
+                f"Within {group} {at}, {chosen.name} at {best['quant']} {verb} {rival['model']} at "
+                f"{rival['quant']} ({_evidence(best, rival)})."
+            )
+        else:
+            lines.append(f"Within {group} {at}, only {chosen.name} fits.")
+    else:
+        mine = own[0]
+        lines.append(
+            f"Within {group} {at}, {best['model']} at {best['quant']} is expected to beat {chosen.name} at "
+            f"{mine['quant']} ({_evidence(best, mine)})."
+        )
+    lines.extend(_crossing_sentences(group, rows, scaling))
+    lines.append(f"How sizes are compared: {scaling.basis}.")
+    return tuple(lines)
+
+
+def _crossing_sentences(group: str, rows: list[dict], scaling: quality_mod.SizeScaling) -> list[str]:
+    """Where the biggest fitting model stops beating the next smaller one's best type (all types, fitting or not)."""
+    models = sorted({r["model"] for r in rows}, key=lambda n: -catalog()[n].params)
+    if len(models) < 2:
+        return []
+    big, small = models[0], models[1]
+    small_best = min((r for r in rows if r["model"] == small), key=lambda r: r["size_score"])
+    types = sorted(_candidates()["quant"], key=lambda q: quality_mod.type_bits_per_weight()[q])
+    losing = []
+    for quant in types:
+        q = quality_mod.estimate_quality(big, quant)
+        if quality_mod.size_score(q, scaling) > small_best["size_score"] + SCORE_TIE_LOG:
+            losing.append(quant)
+        else:
+            break
+    if not losing:
+        return []
+    holds = types[len(losing)] if len(losing) < len(types) else None
+    text = f"Below {holds} the {big.split('-')[-1]} falls behind {small} at {small_best['quant']}" if holds else ""
+    first = losing[-1]
+    qa = quality_mod.estimate_quality(big, first)
+    qb = quality_mod.estimate_quality(small, small_best["quant"])
+    evidence = (
+        f" (measured: {first} MMLU {qa.mmlu_accuracy_pct:.1f} vs {qb.mmlu_accuracy_pct:.1f})"
+        if qa.mmlu_accuracy_pct is not None and qb.mmlu_accuracy_pct is not None
+        else f" ({first}: {qa.basis.split(':', 1)[0]} +{qa.ppl_increase_pct:.0f}% perplexity)"
+    )
+    return [text + evidence + "."] if text else []
+
+
+def best_model_row(
+    model: ModelSpec | str,
+    vram_sizes_gb: tuple[float, ...] = VRAM_SIZES_GB,
+    context: int = 8192,
+    kv_cache: str = "f16",
+    backend: str = "CUDA",
+    priority: str = "quality",
+) -> pl.DataFrame:
+    """The sweet-spots grid's "best model for this memory" row: per budget, rank 1 of the model's group.
+
+    Same columns as :func:`sweet_spots` (``model`` is the row label, ``quant`` "<model> <quant>").
+    """
+    group = comparison_group_of(model)
+    label = f"Best {group} model"
+    rows = []
+    for vram in vram_sizes_gb:
+        df = compare_models(vram, context, kv_cache, backend, priority).filter(pl.col("comparison_group") == group)
+        best = df.row(0, named=True) if df.height else None
+        rows.append(
+            {
+                "model": label,
+                "vram_gb": float(vram),
+                "quant": f"{best['model']} {best['quant']}" if best else "",
+                "fit": best["fit"] if best else "no",
+                "total_gib": best["total_gib"] if best else float("nan"),
+                "ppl_increase_pct": best["ppl_increase_pct"] if best else float("nan"),
+                "quality_band": quality_mod.cost_band(best["ppl_increase_pct"]) if best else "",
+                "basis_kind": quality_mod.basis_kind(best["basis"]) if best else "",
+            }
+        )
+    return pl.DataFrame(rows)
+
+
+def comparison_groups() -> list[str]:
+    """Every comparison group of the catalog, in catalog order (size-compared groups once)."""
+    return list(dict.fromkeys(comparison_group_of(name) for name in catalog()))

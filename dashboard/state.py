@@ -20,6 +20,7 @@ from dashboard.architecture import ModelSpec
 from dashboard.ingest import MEASUREMENT_SCHEMA
 from dashboard.memory import KV_CACHE_TYPES, estimate
 from dashboard.models import REFERENCE_MODEL, catalog
+from dashboard.quality import model_quality_frame as quality_frame
 from dashboard.quants import BACKENDS, quant_summary
 from dashboard.recommend import PRIORITIES
 from dashboard.recommend import Constraints as ConstraintValues
@@ -350,6 +351,21 @@ class Explorer(param.Parameterized):
     user_measurements = param.ClassSelector(
         class_=pl.DataFrame, doc="Measurements the user added (dashboard.ingest schema); never mixed into quants."
     )
+    model_quality = param.ClassSelector(
+        class_=pl.DataFrame,
+        doc="Quality cost of every quant type for the chosen model (dashboard.quality.model_quality_frame); "
+        "changes only with the model.",
+    )
+    cross_model = param.Parameter(
+        default=(), doc="The cross-model answer in sentences with evidence (recommend.cross_model_summary)."
+    )
+    frontier_group = param.String(
+        default="", doc="Comparison group drawn in the frontier view (the chosen model's group after a model change)."
+    )
+    frontier = param.ClassSelector(
+        class_=pl.DataFrame,
+        doc="Fitting (model, quant) pairs of frontier_group with expected quality (recommend.frontier_frame).",
+    )
     selected_quants = param.List(default=[], item_type=str, doc="Quant types selected in any chart.")
     error = param.String(default="", doc="Message shown when the constraints cannot be evaluated.")
     n_recomputes = param.Integer(default=0, doc="How many times the derived frames were recomputed (for tests).")
@@ -359,6 +375,7 @@ class Explorer(param.Parameterized):
         params.setdefault("quants", quant_summary())
         params.setdefault("user_measurements", pl.DataFrame(schema=MEASUREMENT_SCHEMA))
         self._sizes_for: ModelSpec | None = None
+        self._group_for: ModelSpec | None = None
         super().__init__(**params)
 
     @param.depends(
@@ -389,10 +406,17 @@ class Explorer(param.Parameterized):
         except Exception as exc:  # a bug must still show in the page, not only in the server log
             self.error = f"Could not evaluate these constraints (unexpected {type(exc).__name__}: {str(exc)[:200]})"
             return
-        grid = rec.sweet_spots(
-            context=values.context, kv_cache=values.kv_cache, backend=values.backend, priority=values.priority
-        )
+        grid_args = {"context": values.context, "kv_cache": values.kv_cache, "backend": values.backend}
+        grid_args["priority"] = values.priority
+        grid = pl.concat([rec.sweet_spots(**grid_args), rec.best_model_row(values.model, **grid_args)])
         spec = values.model if isinstance(values.model, ModelSpec) else None
+        if spec != self._group_for:
+            self._group_for = spec
+            self.frontier_group = rec.comparison_group_of(values.model)
+        # the models are compared on the memory llama.cpp can use (values.budget_gb), as the recommender does
+        cross_model = rec.cross_model_summary(
+            values.budget_gb, values.context, values.kv_cache, values.backend, values.priority, values.model
+        )
         with param.parameterized.batch_call_watchers(self):
             self.error = ""
             self.recommendation = recommendation
@@ -406,11 +430,15 @@ class Explorer(param.Parameterized):
                     },
                     schema={"quant": pl.String, "weights_gib": pl.Float64},
                 )
-            if grid is not self.sweet_spots:
+                self.model_quality = quality_frame(values.model)
+            if self.sweet_spots is None or not grid.equals(self.sweet_spots):
                 self.sweet_spots = grid
             speeds = rec.speed_table(values)
             if self.speeds is None or not speeds.equals(self.speeds):
                 self.speeds = speeds
+            if cross_model != self.cross_model:
+                self.cross_model = cross_model
+            self._update_frontier()
             path = (*recommendation.path, recommendation.best.quant if recommendation.best else "nothing fits")
             if path != self.decision_path:
                 self.decision_path = path
@@ -418,6 +446,27 @@ class Explorer(param.Parameterized):
             if self.memory_breakdown is None or not breakdown.equals(self.memory_breakdown):
                 self.memory_breakdown = breakdown
             self.n_recomputes += 1
+
+    @param.depends("frontier_group", watch=True)
+    def _update_frontier(self) -> None:
+        try:
+            values = self.constraints.values()
+        except (ValueError, KeyError):
+            return
+        group = self.frontier_group or rec.comparison_group_of(values.model)
+        best = self.recommendation.best if self.recommendation is not None else None
+        frame = rec.frontier_frame(
+            values.budget_gb,
+            values.context,
+            values.kv_cache,
+            values.backend,
+            values.priority,
+            values.model,
+            group,
+            current_quant=best.quant if best else "",
+        )
+        if self.frontier is None or not frame.equals(self.frontier):
+            self.frontier = frame
 
     @staticmethod
     def _breakdown(values: ConstraintValues, recommendation: rec.Recommendation) -> pl.DataFrame:
@@ -427,12 +476,19 @@ class Explorer(param.Parameterized):
             if q not in picks:
                 picks.append(q)
         rows = []
+        quality = {r["quant"]: r for r in quality_frame(values.model).iter_rows(named=True)}
         for q in picks:
             e = estimate(values.model, q, values.context, values.kv_cache)
+            cost = {
+                "ppl_increase_pct": quality[q]["ppl_increase_pct"],
+                "cost_low_pct": quality[q]["low_pct"],
+                "cost_high_pct": quality[q]["high_pct"],
+                "basis_kind": quality[q]["basis_kind"],
+            }
             rows += [
-                {"quant": q, "part": "weights", "gib": e.weights_gib},
-                {"quant": q, "part": "KV cache", "gib": e.kv_cache_gib},
-                {"quant": q, "part": "compute + output buffers", "gib": e.overhead_gib},
+                {"quant": q, "part": "weights", "gib": e.weights_gib, **cost},
+                {"quant": q, "part": "KV cache", "gib": e.kv_cache_gib, **cost},
+                {"quant": q, "part": "compute + output buffers", "gib": e.overhead_gib, **cost},
             ]
         return pl.DataFrame(rows)
 

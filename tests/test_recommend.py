@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from dashboard.memory import estimate
 from dashboard.recommend import (
     PRIORITIES,
-    PRIORITY_BAND_LIMIT,
     Constraints,
+    cost_limit_pct,
     decision_tree,
     fit_status,
     recommend,
@@ -46,7 +46,7 @@ def test_8b_on_24gb_gets_near_lossless_quality() -> None:
 
 def test_size_priority_picks_the_smallest_good_type() -> None:
     r = recommend(Constraints("Llama-3.1-8B", 24, 8192, "f16", "CUDA", "size"))
-    good = [o for o in r.options if o.fit in ("fits", "tight") and o.mean_kld <= PRIORITY_BAND_LIMIT["size"]]
+    good = [o for o in r.options if o.fit in ("fits", "tight") and o.ppl_increase_pct <= cost_limit_pct("size")]
     assert r.best.total_gib == min(o.total_gib for o in good)
     assert r.path[-1] == "size/gated"
 
@@ -74,9 +74,6 @@ def test_less_context_or_quantised_cache_is_suggested_when_it_helps() -> None:
     assert "Reduce the context" in text or "Quantise the KV cache" in text
 
 
-quality_rank = {"quality": lambda o: o.mean_kld}
-
-
 @settings(max_examples=40, deadline=None)
 @given(
     model=st.sampled_from(MODELS),
@@ -93,14 +90,14 @@ def test_more_vram_never_yields_a_worse_recommendation(model, vrams, context, kv
     if a.best is None:
         return
     assert b.best is not None, "a budget that fits something at low VRAM fits it at high VRAM"
-    limit = PRIORITY_BAND_LIMIT[priority]
-    if limit is None or a.best.mean_kld > limit:
-        # quality rule (or its fallback): quality can only improve
-        assert b.best.mean_kld <= a.best.mean_kld
+    limit = cost_limit_pct(priority)
+    if limit is None or a.best.ppl_increase_pct > limit:
+        # quality rule (or its fallback): the expected cost for this model can only fall
+        assert b.best.ppl_increase_pct <= a.best.ppl_increase_pct
     elif priority == "size":
         assert b.best.quant == a.best.quant or b.best.total_gib <= a.best.total_gib
     else:
-        assert b.best.mean_kld <= limit
+        assert b.best.ppl_increase_pct <= limit
         assert b.best.relative_speed >= a.best.relative_speed - 1e-12
 
 
@@ -135,3 +132,19 @@ def test_recommended_memory_is_the_memory_model(priority: str) -> None:
     r = recommend(Constraints("Qwen2.5-14B", 16, 16384, "q8_0", "CUDA", priority))
     e = estimate("Qwen2.5-14B", r.best.quant, 16384, "q8_0")
     assert r.best.total_gib == pytest.approx(e.total_gib)
+
+
+def test_the_quality_cost_is_the_chosen_models_own_estimate() -> None:
+    """A 70B is judged by its own (measured or estimated) cost, not by Llama-3-8B's numbers."""
+    from dashboard.quality import estimate_quality
+
+    for model in ("Llama-3.1-70B", "Qwen2.5-14B", "Gemma-2-27B"):
+        r = recommend(Constraints(model, 24, 8192, "f16", "CUDA", "quality"))
+        expected = estimate_quality(model, r.best.quant)
+        assert r.best.ppl_increase_pct == expected.ppl_increase_pct
+        assert r.best.quality_basis == expected.basis
+        assert any(f"Quality cost for {model}: perplexity +{expected.ppl_increase_pct:.1f}%" in x for x in r.reasons)
+    eight = recommend(Constraints("Llama-3.1-8B", 8, 8192, "f16", "CUDA", "quality"))
+    seventy = recommend(Constraints("Llama-3.1-70B", 24, 8192, "f16", "CUDA", "quality"))
+    assert eight.best.mean_kld is not None  # measured on Llama-3-8B, shown where it was measured
+    assert seventy.best.mean_kld is None  # never borrowed from the 8B

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import param
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -40,7 +41,16 @@ def test_derived_frames_follow_the_constraints() -> None:
     assert ex.recommendation.best.quant == r.best.quant
     assert ex.recommendation.options == r.options
     assert dict(ex.model_sizes.iter_rows()) == {o.quant: o.weights_gib for o in r.options}
-    assert ex.sweet_spots.height == len(catalog()) * len(VRAM_SIZES_GB)
+    # every catalog model plus the "best model for this memory" row, at every budget
+    assert ex.sweet_spots.height == (len(catalog()) + 1) * len(VRAM_SIZES_GB)
+    best_row = ex.sweet_spots.filter(pl.col("model") == "Best Llama 3 model")
+    assert best_row.filter(pl.col("vram_gb") == 24.0)["quant"].item() == "Llama-3.1-70B IQ2_XXS"
+    assert ex.frontier_group == "Llama 3"
+    current = ex.frontier.filter("is_current")
+    assert current.select("model", "quant").row(0) == ("Llama-3.1-70B", r.best.quant)
+    assert ex.cross_model[0].startswith("Within Llama 3 at 24 GB")
+    quality = ex.model_quality.filter(pl.col("quant") == r.best.quant).row(0, named=True)
+    assert quality["basis_kind"] == "measured" and quality["ppl_increase_pct"] == r.best.ppl_increase_pct
     picks = [r.best.quant, *(o.quant for o in r.runner_ups)]
     assert list(dict.fromkeys(ex.memory_breakdown["quant"])) == [
         *picks,

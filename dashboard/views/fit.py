@@ -23,7 +23,9 @@ class SweetSpots(pn.viewable.Viewer):
         grid = to_pandas(self.explorer.sweet_spots)
         grid["vram"] = grid["vram_gb"].map(lambda v: f"{v:g} GB")
         grid["fit_code"] = grid["fit"].map(FIT_ORDER.index).astype(float)
-        grid["label"] = grid["quant"].where(grid["quant"] != "", "—")
+        # the "best model" row names a model and a type: show the size and the type ("70B IQ2_XXS")
+        grid["label"] = grid["quant"].map(lambda q: " ".join(q.split(" ")[0].split("-")[-1:] + q.split(" ")[1:]))
+        grid["label"] = grid["label"].where(grid["quant"] != "", "—")
         grid["total_gb"] = grid["total_gib"] * 2**30 / 1e9
         models = list(dict.fromkeys(grid["model"]))
         c = self.explorer.constraints
@@ -33,7 +35,16 @@ class SweetSpots(pn.viewable.Viewer):
                 hv.Dimension("vram", label="Memory budget", values=[f"{v:g} GB" for v in VRAM_SIZES_GB]),
                 hv.Dimension("model", label="Model", values=models),
             ],
-            vdims=[hv.Dimension("fit_code", range=(0, 3)), "fit", "quant", "label", "total_gb", "mean_kld"],
+            vdims=[
+                hv.Dimension("fit_code", range=(0, 3)),
+                "fit",
+                "quant",
+                "label",
+                "total_gb",
+                "ppl_increase_pct",
+                "quality_band",
+                "basis_kind",
+            ],
         ).opts(
             cmap=[FIT_COLOURS[f] for f in FIT_ORDER],
             clim=(-0.5, 3.5),
@@ -50,7 +61,7 @@ class SweetSpots(pn.viewable.Viewer):
                 ("Recommended", "@label"),
                 ("Fit", "@fit"),
                 ("Needs", "@total_gb{0.0} GB"),
-                ("Mean KLD", "@mean_kld{0.000}"),
+                ("Quality cost", "+@ppl_increase_pct{0.0}% perplexity (@basis_kind; @quality_band)"),
             ],
             title=f"Best type per cell at {c.context:,} tokens, {c.kv_cache} KV cache, priority {c.priority}",
             xaxis="top",
@@ -67,8 +78,17 @@ class SweetSpots(pn.viewable.Viewer):
         def on_tap(x: str | None, y: str | None) -> None:
             if x is None or y is None:
                 return
+            model = str(y)
+            if model not in self.explorer.constraints.param.model.objects:
+                # the "best model" row: use the model its cell names
+                cell = self.explorer.sweet_spots.filter(
+                    (pl.col("model") == model) & (pl.col("vram_gb") == float(str(x).removesuffix(" GB")))
+                )
+                if cell.is_empty() or not cell["quant"][0]:
+                    return
+                model = cell["quant"][0].split(" ")[0]
             with param.parameterized.batch_call_watchers(self.explorer.constraints):
-                self.explorer.constraints.model = y
+                self.explorer.constraints.model = model
                 self.explorer.constraints.vram_gb = float(str(x).removesuffix(" GB"))
 
         tap.add_subscriber(on_tap)
@@ -84,7 +104,9 @@ class SweetSpots(pn.viewable.Viewer):
         return pn.Column(
             pn.pane.Markdown(
                 "### Sweet spots\nEvery catalog model against common memory sizes, computed by the memory model "
-                "at your context and KV-cache type with the recommender's own rules. Click a cell to use it.",
+                "at your context and KV-cache type with the recommender's own rules. The last row is the best model "
+                "of your model's family for that memory (sizes compared as in the frontier chart). Click a cell to "
+                "use it.",
                 margin=(0, 10),
             ),
             legend,

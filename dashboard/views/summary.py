@@ -56,16 +56,25 @@ SOURCE_LINKS = {
 }
 
 
-def recommendation_markdown(r: Recommendation) -> str:
-    """The recommendation as Markdown; every user-supplied string is HTML-escaped."""
+def recommendation_markdown(r: Recommendation, cross_model: tuple[str, ...] = ()) -> str:
+    """The recommendation as Markdown, with the cross-model answer; every user-supplied string is HTML-escaped."""
     esc = html.escape
     lines = [f"## {esc(r.summary())}"]
     if r.best:
-        lines.append(f"**Fit:** {esc(r.best.fit)} · **quality band:** {esc(r.best.quality_band)}")
+        kind = r.best.quality_basis.split(":", 1)[0]
+        lines.append(
+            f"**Fit:** {esc(r.best.fit)} · **quality band:** {esc(r.best.quality_band)} ({esc(kind)}: perplexity "
+            f"+{r.best.ppl_increase_pct:.1f}%, band +{r.best.cost_low_pct:.1f}% to +{r.best.cost_high_pct:.1f}%)"
+        )
+    if cross_model:
+        lines.append("\n**Bigger model or higher precision?**")
+        lines += [f"- {esc(s)}" for s in cross_model]
+        lines.append("\n**Why this type:**")
     lines += [f"- {esc(reason)}" for reason in r.reasons]
     if r.runner_ups:
         alts = ", ".join(
-            f"{esc(o.quant)} ({o.total_gib * 2**30 / 1e9:.1f} GB, KLD {o.mean_kld:.3f})" for o in r.runner_ups
+            f"{esc(o.quant)} ({o.total_gib * 2**30 / 1e9:.1f} GB, +{o.ppl_increase_pct:.1f}% perplexity)"
+            for o in r.runner_ups
         )
         lines.append(f"\n**Runner-ups:** {alts}")
     if r.suggestions:
@@ -88,12 +97,12 @@ class RecommendationSummary(pn.viewable.Viewer):
         self._error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self._update()
 
-    @param.depends("explorer.recommendation", "explorer.error", watch=True)
+    @param.depends("explorer.recommendation", "explorer.cross_model", "explorer.error", watch=True)
     def _update(self) -> None:
         self._error.object = html.escape(self.explorer.error)
         self._error.visible = bool(self.explorer.error)
         if self.explorer.recommendation is not None:
-            self._text.object = recommendation_markdown(self.explorer.recommendation)
+            self._text.object = recommendation_markdown(self.explorer.recommendation, self.explorer.cross_model)
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(self._error, self._text, sizing_mode="stretch_width", name="recommendation-summary")
