@@ -75,7 +75,7 @@ def sync_url(constraints: UserConstraints, notice: pn.pane.Alert) -> None:
         notice.object = "<br>".join(html.escape(n) for n in notices)
         notice.visible = bool(notices)
 
-    constraints.param.watch(to_url, list(URL_PARAMETERS))
+    constraints.param.watch(to_url, [*URL_PARAMETERS, "config_spec"])  # a new paste changes the link too
     location.param.watch(from_url, "search")
 
 

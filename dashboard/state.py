@@ -14,7 +14,7 @@ import pandas as pd
 import param
 import polars as pl
 
-from dashboard import hardware, limits
+from dashboard import hardware, limits, spec_code
 from dashboard import recommend as rec
 from dashboard.architecture import ModelSpec
 from dashboard.ingest import MEASUREMENT_SCHEMA
@@ -27,7 +27,9 @@ from dashboard.recommend import Constraints as ConstraintValues
 
 DEFAULT_MODEL = REFERENCE_MODEL
 CUSTOM_MODEL = "Custom"
-CONFIG_MODEL = "From config.json"
+CONFIG_MODEL = "From config.json"  # the value of a model read from a config.json or a .gguf; shown by its name
+# A link carries such a model as its architecture (dashboard.spec_code), in this URL parameter.
+ARCH_URL_PARAMETER = "arch"
 URL_PARAMETERS: tuple[str, ...] = (
     "model",
     "vram_gb",
@@ -160,12 +162,21 @@ class UserConstraints(param.Parameterized):
 
     @param.depends("config_spec", watch=True)
     def _update_model_choices(self) -> None:
-        # "From config.json" is a choice only once a config.json has been read: the Selector itself then refuses
-        # it from the widget, a URL or code alike, so no way in can select a model that is not there
-        objects = [*catalog(), CUSTOM_MODEL] + ([CONFIG_MODEL] if self.config_spec is not None else [])
+        # A read model is a choice only once one has been read: the Selector itself then refuses it from the
+        # widget, a URL or code alike, so no way in can select a model that is not there. The choice is shown
+        # by the model's own name (the value stays CONFIG_MODEL, so it never collides with a catalog name).
+        objects = {name: name for name in catalog()} | {CUSTOM_MODEL: CUSTOM_MODEL}
+        if self.config_spec is not None:
+            objects[self.config_label()] = CONFIG_MODEL
         self.param.model.objects = objects
-        if self.model not in objects:
+        if self.model not in objects.values():
             self.model = DEFAULT_MODEL
+
+    def config_label(self) -> str:
+        """How the Model selector names the model read from a config.json or a .gguf file."""
+        if self.config_spec is None:
+            return CONFIG_MODEL
+        return f"{self.config_spec.name} (yours)"
 
     def use_config_spec(self, spec: ModelSpec) -> None:
         """Select the architecture read from a config.json (replacing an earlier one)."""
@@ -188,12 +199,15 @@ class UserConstraints(param.Parameterized):
     def query(self) -> dict[str, str]:
         """The constraints as URL query values (what a shared link carries).
 
-        A model read from a pasted config.json cannot travel in a URL, so it is left out.
+        A model read from a config.json or a .gguf file travels as its architecture (``arch``, see
+        :mod:`dashboard.spec_code`).
         """
         out: dict[str, str] = {}
         for key in URL_PARAMETERS:
             value = getattr(self, key)
             if value is None or (key == "model" and value == CONFIG_MODEL):
+                if value == CONFIG_MODEL and self.config_spec is not None:
+                    out[ARCH_URL_PARAMETER] = spec_code.encode(self.config_spec)
                 continue
             if isinstance(value, bool):
                 out[key] = "true" if value else "false"
@@ -234,6 +248,11 @@ class UserConstraints(param.Parameterized):
         with it is not replaced by the device's catalog memory."""
         if "device" in values:
             self.device = values["device"]
+        values = dict(values)
+        if "config_spec" in values:  # first, so that its model is a valid choice
+            self.use_config_spec(values.pop("config_spec"))  # type: ignore[arg-type]
+            if values.get("model") == CONFIG_MODEL:
+                del values["model"]
         self.param.update(**{k: v for k, v in values.items() if k != "device"})
 
     def device_note(self) -> str:
@@ -298,6 +317,12 @@ def constraints_from_query(query: dict[str, list[str] | str]) -> tuple[dict[str,
         value = raw[-1] if isinstance(raw, list) else raw
         value = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
         shown = value if len(value) <= 40 else value[:40] + "…"
+        if key == ARCH_URL_PARAMETER:
+            try:
+                valid["config_spec"] = spec_code.decode(value)
+            except ValueError as exc:
+                notices.append(f"Ignored {key}={shown!r}: not a model this page can read ({str(exc)[:120]}).")
+            continue
         if key not in URL_PARAMETERS:
             notices.append(f"Ignored unknown URL parameter {key!r}.")
             continue
@@ -307,10 +332,11 @@ def constraints_from_query(query: dict[str, list[str] | str]) -> tuple[dict[str,
             if value in choices[key]:
                 valid[key] = value == "true" if key == "raise_metal_limit" else value
             elif key == "model" and value == CONFIG_MODEL:
-                notices.append(
-                    f"Ignored model={shown!r}: a pasted config.json cannot travel in a link; paste it again "
-                    "(Your measurements and models); using the default."
-                )
+                if not any(k == ARCH_URL_PARAMETER for k in query):
+                    notices.append(
+                        f"Ignored model={shown!r}: the link does not carry the model's architecture (arch=…); "
+                        "paste its config.json again (Your measurements and models); using the default."
+                    )
             else:
                 notices.append(f"Ignored {key}={shown!r}: not one of the known values; using the default.")
             continue

@@ -81,7 +81,7 @@ def test_formula_in_a_tab_or_carriage_return_cell_is_neutralised() -> None:
         ({"context": [" 8192"]}, "Ignored context=' 8192'"),
         ({"vram_gb": ["1e2"]}, "Ignored vram_gb='1e2'"),
         ({"context": ["٨١٩٢"]}, "Ignored context='٨١٩٢'"),  # Arabic-Indic digits: int() accepts them
-        ({"model": [CONFIG_MODEL]}, "a pasted config.json cannot travel in a link"),
+        ({"model": [CONFIG_MODEL]}, "the link does not carry the model's architecture"),
         ({"context": ["9" * 100_000]}, "Ignored context='9999999999999999999999999999999999999999…'"),
     ],
 )
@@ -94,11 +94,11 @@ def test_url_values_are_read_strictly(query: dict, message: str) -> None:
 def test_config_model_in_the_url_is_refused_at_load_and_later() -> None:
     c = UserConstraints()
     notices = c.apply_query({"model": [CONFIG_MODEL], "vram_gb": ["48"]})
-    assert c.model == DEFAULT_MODEL and c.vram_gb == 48.0 and "cannot travel in a link" in notices[0]
+    assert c.model == DEFAULT_MODEL and c.vram_gb == 48.0 and "does not carry the model's architecture" in notices[0]
     with pytest.raises(ValueError):  # the widget and code go through the same Selector: not a choice yet
         c.model = CONFIG_MODEL
     c.use_config_spec(spec_from_hf_config(config("a", 16)))
-    assert c.model == CONFIG_MODEL and "model" not in c.query()
+    assert c.model == CONFIG_MODEL and "model" not in c.query() and "arch" in c.query()  # the link carries it
     c.apply_query({"model": ["Custom"]})
     assert c.model == "Custom"
 

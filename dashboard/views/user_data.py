@@ -1,4 +1,4 @@
-"""Bring your own data: paste or upload measurements, paste a config.json, download the dataset.
+"""Bring your own data: paste or upload measurements, paste a config.json or open a .gguf, download the dataset.
 
 Everything runs in the session (or in the browser for the static site); nothing is sent anywhere. A
 failed parse shows a message and leaves the charts exactly as they were.
@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import html
 import io
+from dataclasses import replace
 
 import panel as pn
 import param
 
-from dashboard.hf_config import spec_from_hf_config
+from dashboard.gguf_file import GGUFInfo
+from dashboard.hf_config import describe, spec_from_hf_config
 from dashboard.ingest import CSV_COLUMNS, MAX_BYTES, InputError, parse_measurements
 from dashboard.memory import quant_types
 from dashboard.state import Explorer
 from dashboard.views.common import off_event_loop
+from dashboard.views.gguf_input import GGUFFileInput
 
 # The browser stops a paste at the text box's maximum length without a word, so the box takes one character more
 # than the parser's limit: a longer paste then reaches the parser and is refused with a message, never cut.
@@ -55,8 +58,15 @@ class UserDataPanel(pn.viewable.Viewer):
         self._paste.param.watch(lambda _e: setattr(self, "input_source", "paste"), "value")
         self._upload.param.watch(lambda _e: setattr(self, "input_source", "upload"), "value")
         self._model = pn.widgets.TextInput(label="Model name (if the text has none)", sizing_mode="stretch_width")
-        self._quant = pn.widgets.Select(
-            label="Quant type (if the text has none)", options=["", *quant_types()], sizing_mode="stretch_width"
+        # any label (UD-Q4_K_XL, Q4_0_4_4...): the list only suggests llama-quantize's types
+        self._quant = pn.widgets.AutocompleteInput(
+            label="Quant label (if the text has none)",
+            options=quant_types(),
+            restrict=False,
+            case_sensitive=False,
+            min_characters=1,
+            placeholder="e.g. Q4_K_M or UD-Q4_K_XL",
+            sizing_mode="stretch_width",
         )
         self._add = pn.widgets.Button(label="Add to charts", color="primary")
         self._remove = pn.widgets.Button(label="Remove my data", color="default")
@@ -71,6 +81,7 @@ class UserDataPanel(pn.viewable.Viewer):
         )
         self._use_config = pn.widgets.Button(label="Use this model", color="default")
         self._use_config.on_click(self._on_config)
+        self._open_gguf = GGUFFileInput(on_header=self._opened, sizing_mode="stretch_width", margin=(5, 10))
         self._download = pn.widgets.FileDownload(
             callback=self._csv,
             filename="quantisation-dataset.csv",
@@ -142,7 +153,47 @@ class UserDataPanel(pn.viewable.Viewer):
         if self.explorer.error:
             self._report("danger", f"Model read, but not evaluated: {self.explorer.error}")
             return
-        self._report("success", f"Using {spec.name}: {spec.params / 1e9:.2f}B parameters counted from the config.")
+        self._report("success", f"Using {spec.name} (from its config.json): {describe(spec)}.")
+
+    def _opened(self, file_name: str, size_bytes: int, result: GGUFInfo | Exception) -> None:
+        """A .gguf header was read in the browser: the model, or a vision projector for the current model."""
+        if isinstance(result, Exception):
+            self._report("danger", f"{file_name} not read: {self._reason(result)}")
+            return
+        if result.is_split:
+            parts = result.metadata.get("split.count")
+            self._report(
+                "danger",
+                f"{file_name} is one part of a model split into {parts} files; its header lists only this part's "
+                "tensors. Paste the model's config.json instead, or merge the parts (llama-gguf-split --merge).",
+            )
+            return
+        constraints = self.explorer.constraints
+        if result.architecture == "clip" or file_name.lower().startswith("mmproj"):
+            base = constraints.model_spec()
+            spec = replace(base, mmproj_bytes=size_bytes, name=f"{base.name} + {file_name}"[:120])
+            constraints.use_config_spec(spec)
+            self._report(
+                "success",
+                f"Vision projector {file_name}: {size_bytes:,} bytes ({size_bytes / 2**30:.2f} GiB) added to "
+                f"{base.name}'s weights for every quant type.",
+            )
+            return
+        spec = result.spec
+        if size_bytes != result.file_bytes:
+            spec = replace(spec, gguf_file_bytes=size_bytes)  # the file on disk is the truth
+        try:
+            constraints.use_config_spec(spec)
+        except Exception as exc:
+            self._report("danger", f"Model not used: {self._reason(exc)}")
+            return
+        quant = result.file_type or "its own"
+        self._report(
+            "success",
+            f"Using {spec.name} from {file_name}: {result.architecture}, {quant} file of "
+            f"{spec.gguf_file_bytes:,} bytes ({(spec.gguf_file_bytes or 0) / 2**30:.2f} GiB, exact, read from its "
+            f"header), {describe(spec)}.",
+        )
 
     def _csv(self) -> io.StringIO:
         return io.StringIO(self.explorer.dataset_csv())
@@ -167,6 +218,13 @@ class UserDataPanel(pn.viewable.Viewer):
             pn.layout.Divider(),
             self._config,
             self._use_config,
+            pn.pane.Markdown(
+                "…or open the model's **.gguf** file (only its header is read, a few MB of even a 40 GB file; "
+                "choose a `mmproj-*.gguf` as well to add the vision projector).",
+                styles={"font-size": "0.8em"},
+                sizing_mode="stretch_width",
+            ),
+            self._open_gguf,
             pn.layout.Divider(),
             self._download,
             title="Your measurements and models",
