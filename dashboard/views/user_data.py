@@ -77,7 +77,7 @@ class UserDataPanel(pn.viewable.Viewer):
             height=100,
             max_length=PASTE_MAX_CHARS,
             sizing_mode="stretch_width",
-            placeholder='{"hidden_size": 4096, "num_hidden_layers": 32, …}',
+            placeholder='{"model_type": "qwen3_moe", "hidden_size": 2048, …}',
         )
         self._use_config = pn.widgets.Button(label="Use this model", color="default")
         self._use_config.on_click(self._on_config)
