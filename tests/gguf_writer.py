@@ -49,9 +49,26 @@ def write_gguf(
     w.add_embedding_length(spec.hidden_size)
     w.add_feed_forward_length(spec.resolved().ffn_hidden_size or 0)
     w.add_head_count(spec.n_heads)
-    w.add_head_count_kv(spec.n_kv_heads)
-    w.add_key_length(spec.head_dim)
-    w.add_value_length(spec.head_dim)
+    if spec.is_mla:
+        # llama.cpp's converter writes MLA as MQA over the latent (convert_hf_to_gguf.py, DeepseekV2Model):
+        # one KV head of kv_lora_rank + rope dims; the per-head sizes go to the *_mla keys
+        rope, kv_lora = spec.rope_head_dim or 0, spec.kv_lora_rank or 0
+        w.add_head_count_kv(1)
+        w.add_key_length(kv_lora + rope)
+        w.add_value_length(kv_lora)
+        w.add_key_length_mla(spec.head_dim + rope)
+        w.add_value_length_mla(spec.v_head_dim or spec.head_dim)
+        w.add_kv_lora_rank(kv_lora)
+        if spec.q_lora_rank:
+            w.add_q_lora_rank(spec.q_lora_rank)
+        w.add_rope_dimension_count(rope)
+        w.add_leading_dense_block_count(spec.n_dense_layers)
+        if spec.n_shared_experts:
+            w.add_expert_shared_count(spec.n_shared_experts)
+    else:
+        w.add_head_count_kv(spec.n_kv_heads)
+        w.add_key_length(spec.head_dim)
+        w.add_value_length(spec.head_dim)
     w.add_vocab_size(spec.vocab_size)
     if spec.n_experts > 1:
         w.add_expert_count(spec.n_experts)

@@ -42,6 +42,27 @@ GEMMA3 = replace(
     n_swa_layers=10,  # llama.cpp's gemma3 pattern: of every 6 layers the first 5 slide
 )
 PHI3 = replace(DENSE, name="Tiny Phi 3", n_kv_heads=4, fused_qkv=True)
+DEEPSEEK = ModelSpec(
+    name="Tiny DeepSeek MLA",
+    params=1.0,
+    n_layers=4,
+    n_heads=4,
+    n_kv_heads=4,
+    head_dim=128,  # the no-rope part of a query/key head
+    hidden_size=256,
+    vocab_size=1000,
+    max_context=4096,
+    ffn_hidden_size=512,
+    n_experts=8,
+    n_experts_used=2,
+    n_shared_experts=1,
+    expert_ffn_hidden_size=256,
+    n_dense_layers=1,
+    q_lora_rank=256,
+    kv_lora_rank=256,
+    rope_head_dim=64,
+    v_head_dim=128,
+)
 
 CASES = [
     ("llama", DENSE, "Q4_K_M"),
@@ -51,6 +72,7 @@ CASES = [
     ("qwen3moe", MOE, "Q2_K"),
     ("gemma3", GEMMA3, "Q4_0"),
     ("phi3", PHI3, "Q4_K_M"),
+    ("deepseek2", DEEPSEEK, "Q4_K_M"),
     ("llama", DENSE, "F16"),
 ]
 
