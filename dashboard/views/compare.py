@@ -7,7 +7,7 @@ import html
 import panel as pn
 import param
 import polars as pl
-from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem
+from bokeh.models import ColumnDataSource, HoverTool, Legend, LegendItem, Range1d
 from bokeh.plotting import figure
 
 from dashboard import recommend as rec
@@ -15,6 +15,9 @@ from dashboard.quality import cross_size_curves
 from dashboard.state import Explorer
 from dashboard.views.common import DIMMED_ALPHA, scroll_box
 
+# The frontier's y axis stops at this expected-perplexity ratio: a 1B at IQ1_S (about 11x) would squash the
+# choices that matter into the bottom of the chart. Points above it are listed in the note.
+FRONTIER_Y_MAX_RATIO = 4.0
 # Okabe-Ito colours, one per model of a group (a group has at most five catalog models)
 MODEL_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
 MARKERS = {"measured": "circle", "estimated": "triangle"}
@@ -83,6 +86,7 @@ class ModelFrontier(pn.viewable.Viewer):
             height=420,
             sizing_mode="stretch_width",
             y_axis_type="log",
+            y_range=Range1d(0.5, FRONTIER_Y_MAX_RATIO),
             tools="tap,box_select,pan,wheel_zoom,reset,save",
             active_tap="tap",
             x_axis_label="Memory needed at your context (GB)",
@@ -172,11 +176,24 @@ class ModelFrontier(pn.viewable.Viewer):
         group = self.explorer.frontier_group
         reference = frontier["reference"][0] if frontier.height else ""
         self._figure.title.text = f"{group} at {c.vram_gb:g} GB: expected perplexity vs {reference} at F16"
+        if frontier.height:
+            low = float(frontier["ratio_low"].min())
+            high = min(float(frontier["ratio_high"].max()), FRONTIER_Y_MAX_RATIO)
+            self._figure.y_range.start, self._figure.y_range.end = low * 0.95, max(high, low * 1.2) * 1.05
+        above = frontier.filter(pl.col("expected_ppl_ratio") > FRONTIER_Y_MAX_RATIO) if frontier.height else frontier
         basis = frontier["comparison_basis"][0] if frontier.height else f"Nothing in {group} fits."
         self._note.object = (
             f"**How this group is compared:** {html.escape(basis)}. Circles: quality cost measured; triangles: "
             "estimated (whiskers: the band). Dashed: the Pareto frontier (nothing needs less memory and is expected "
             "better). Ringed: the recommendation for your model."
+            + (
+                f" Off the chart (expected perplexity above {FRONTIER_Y_MAX_RATIO:g}×): {above.height} choices, "
+                "e.g. "
+                + html.escape(", ".join(f"{r['model']} {r['quant']}" for r in above.head(3).iter_rows(named=True)))
+                + "."
+                if above.height
+                else ""
+            )
         )
 
     def __panel__(self) -> pn.viewable.Viewable:
@@ -274,7 +291,7 @@ class CrossSizeChart(pn.viewable.Viewer):
                 source.data = self._empty()
         self._legend.items = items
         estimated = df.height and not df["size_basis"].str.starts_with("measured").all()
-        self._figure.title.text = self.table + (" (sizes estimated: parameters × bits per weight)" if estimated else "")
+        self._figure.title.text = self.table + (" (sizes estimated)" if estimated else "")
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(

@@ -160,6 +160,7 @@ class MemoryBreakdown(pn.viewable.Viewer):
                     ("Part", "$name"),
                     ("Size", "@$name{0.00} GB"),
                     ("Total", "@total{0.00} GB"),
+                    ("Quality cost", "@cost"),
                 ],
             )
         )
@@ -180,6 +181,15 @@ class MemoryBreakdown(pn.viewable.Viewer):
             by_quant = dict(df.filter(pl.col("part") == part).select("quant", "gib").iter_rows())
             data[part] = [by_quant.get(q, 0.0) * 2**30 / 1e9 for q in quants]
         data["total"] = [sum(data[p][i] for p in PARTS) for i in range(len(quants))]
+        # the chosen model's own expected cost of each type (dashboard.quality), with its band and basis
+        cost = {r["quant"]: r for r in df.filter(pl.col("part") == PARTS[0]).iter_rows(named=True)}
+        data["cost"] = [
+            f"+{cost[q]['ppl_increase_pct']:.1f}% perplexity ({cost[q]['basis_kind']}; band "
+            f"+{cost[q]['cost_low_pct']:.1f}% to +{cost[q]['cost_high_pct']:.1f}%)"
+            if q in cost and "ppl_increase_pct" in cost[q]
+            else "—"
+            for q in quants
+        ]
         return data
 
     @param.depends("explorer.memory_breakdown", "explorer.constraints.vram_gb", watch=True)

@@ -9,21 +9,28 @@ import panel as pn
 import param
 import polars as pl
 
+from dashboard.quality import cost_band_limits
 from dashboard.quants import QUALITY_BANDS
 from dashboard.state import Explorer, to_pandas
 from dashboard.views.common import FAMILY_COLOURS, TOOLS, emphasis, hv_pane, linked_dmap
 
 METRICS = {
-    "Mean KLD (nats)": "mean_kld",
-    "Perplexity change (ΔPPL)": "delta_perplexity",
+    "Perplexity cost, your model (%)": "ppl_increase_pct",
+    "Mean KLD, Llama-3-8B (nats)": "mean_kld",
+    "ΔPPL, Llama-3-8B": "delta_perplexity",
 }
+# measured costs are circles, estimated ones triangles; your own rows diamonds
+MARKERS = {"measured": "circle", "estimated": "triangle"}
 
 
 def quality_points(explorer: Explorer) -> pl.DataFrame:
-    """Quant types with a quality measurement, joined with their size for the current model."""
+    """Quant types with a quality measurement, joined with their size and expected cost for the current model."""
     q = explorer.quants.filter(pl.col("mean_kld").is_not_null())
     sizes = explorer.model_sizes
-    out = q.join(sizes, on="quant", how="left")
+    cost = explorer.model_quality.select(
+        "quant", "ppl_increase_pct", "low_pct", "high_pct", pl.col("basis").alias("cost_basis"), "basis_kind"
+    )
+    out = q.join(sizes, on="quant", how="left").join(cost, on="quant", how="left")
     f16 = q.filter(pl.col("quant") == "F16")["perplexity_plain"]
     f16_ppl = float(f16[0]) if f16.len() else float("nan")
     return out.with_columns(
@@ -39,10 +46,17 @@ class QualityScatter(pn.viewable.Viewer):
     """Perplexity change or mean KLD against file size, one point per quant type, with quality bands."""
 
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
-    metric = param.Selector(default="Mean KLD (nats)", objects=list(METRICS), doc="Quality measure on the y axis.")
+    metric = param.Selector(
+        default="Perplexity cost, your model (%)", objects=list(METRICS), doc="Quality measure on the y axis."
+    )
 
     def _make(
-        self, model_sizes: pl.DataFrame, selected_quants: list[str], metric: str, user_measurements: pl.DataFrame
+        self,
+        model_sizes: pl.DataFrame,
+        selected_quants: list[str],
+        metric: str,
+        user_measurements: pl.DataFrame,
+        model_quality: pl.DataFrame | None = None,
     ) -> hv.Scatter:
         df = to_pandas(quality_points(self.explorer))
         df["origin"] = "built-in"
@@ -57,6 +71,10 @@ class QualityScatter(pn.viewable.Viewer):
                 file_bits_per_weight=float("nan"),
                 legacy_note="yours: " + mine["model"],
                 quality_source=mine["source"],
+                cost_basis=mine["source"],
+                basis_kind="yours",
+                # your perplexity cost over your own F16 row: perplexity minus ΔPPL is that F16 perplexity
+                ppl_increase_pct=100 * mine["delta_perplexity"] / (mine["perplexity"] - mine["delta_perplexity"]),
             )
             df = pd.concat([df, mine[[c for c in mine.columns if c in df.columns]]], ignore_index=True)
         y = METRICS[metric]
@@ -64,7 +82,8 @@ class QualityScatter(pn.viewable.Viewer):
         df["emphasis"] = emphasis(df["quant"], selected_quants).to_numpy()
         df["colour"] = df["family"].map(FAMILY_COLOURS).fillna("#555555")
         df["size"] = np.where(df["quant"].isin(selected_quants), 14, 9)
-        df["marker"] = np.where(df["origin"] == "yours", "diamond", "circle")
+        df["marker"] = df["basis_kind"].map(MARKERS).fillna("circle") if y == "ppl_increase_pct" else "circle"
+        df.loc[df["origin"] == "yours", "marker"] = "diamond"
         model = self.explorer.recommendation.constraints.model
         name = model if isinstance(model, str) else model.name
         return hv.Scatter(
@@ -76,6 +95,10 @@ class QualityScatter(pn.viewable.Viewer):
                 "family",
                 "mean_kld",
                 "delta_perplexity",
+                "ppl_increase_pct",
+                "low_pct",
+                "high_pct",
+                "cost_basis",
                 "quality_band",
                 "file_bits_per_weight",
                 "quality_source",
@@ -100,15 +123,22 @@ class QualityScatter(pn.viewable.Viewer):
                 ("Quant", "@quant (@family @legacy_note)"),
                 ("File size", "@weights_gib{0.00} GiB"),
                 ("Bits per weight", "@file_bits_per_weight{0.00} (Llama-3.1-8B file)"),
-                ("Mean KLD", "@mean_kld{0.0000} nats"),
-                ("ΔPPL", "@delta_perplexity{+0.0000}"),
-                ("Band", "@quality_band"),
-                ("Source", "@quality_source"),
+                (
+                    "Cost, your model",
+                    "+@ppl_increase_pct{0.00}% perplexity (band +@low_pct{0.00}% to +@high_pct{0.00}%)",
+                ),
+                ("Cost basis", "@cost_basis"),
+                ("Mean KLD (Llama-3-8B)", "@mean_kld{0.0000} nats"),
+                ("ΔPPL (Llama-3-8B)", "@delta_perplexity{+0.0000}"),
+                ("KLD source", "@quality_source"),
             ],
         )
 
     def _bands(self, metric: str) -> hv.Overlay:
-        if METRICS[metric] == "mean_kld":
+        if METRICS[metric] == "ppl_increase_pct":
+            limits = dict(cost_band_limits())
+            ideal, acceptable, floor = limits["good"], limits["acceptable"], 1e-2
+        elif METRICS[metric] == "mean_kld":
             ideal, acceptable, floor = dict(QUALITY_BANDS)["good"], dict(QUALITY_BANDS)["acceptable"], 1e-4
         else:
             f16 = quality_points(self.explorer)["f16_perplexity"][0]
@@ -120,17 +150,20 @@ class QualityScatter(pn.viewable.Viewer):
 
     def __panel__(self) -> pn.viewable.Viewable:
         metric_stream = hv.streams.Params(self, ["metric"])
-        points = linked_dmap(self.explorer, self._make, ["model_sizes", "user_measurements"], extra=[metric_stream])
+        points = linked_dmap(
+            self.explorer, self._make, ["model_sizes", "user_measurements", "model_quality"], extra=[metric_stream]
+        )
         bands = hv.DynamicMap(self._bands, streams=[metric_stream])
         chart = (bands * points).opts(
             hv.opts.Overlay(responsive=True, height=420, title="Quality vs file size", show_legend=False),
         )
         return pn.Column(
             pn.pane.Markdown(
-                "### Quality vs size\nEach point is a quant type: how far its outputs drift from F16 "
-                "(measured on Llama-3-8B) against its file size for your model. Green band: ideal (KLD <= 0.05, "
-                "or ΔPPL <= 1% of F16); yellow: acceptable (KLD <= 0.15, or ΔPPL <= 5%). Click points or drag a "
-                "box to select quant types; the selection is highlighted in every chart.",
+                "### Quality vs size\nEach point is a quant type: its expected perplexity cost for your model "
+                "(circles measured, triangles estimated; hover for the band and the source) against its file size "
+                "for your model. Mean KLD and ΔPPL are Llama-3-8B's measurements (the only model measured in KLD). "
+                "Green band: good; yellow: acceptable (the dashboard's KLD bands, in perplexity for the cost). "
+                "Click points or drag a box to select quant types; the selection is highlighted in every chart.",
                 margin=(0, 10),
             ),
             pn.widgets.RadioButtonGroup.from_param(self.param.metric, color="light", margin=(0, 10)),
@@ -144,11 +177,14 @@ class QualityBars(pn.viewable.Viewer):
 
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
 
-    def _make(self, selected_quants: list[str]) -> hv.Bars:
-        q = self.explorer.quants.filter(pl.col("mean_kld").is_not_null())
-        f16_ppl = float(q.filter(pl.col("quant") == "F16")["perplexity_plain"][0])
+    def _make(self, selected_quants: list[str], model_quality: pl.DataFrame | None = None) -> hv.Bars:
+        cost = self.explorer.model_quality.select(
+            "quant", "ppl_increase_pct", "low_pct", "high_pct", "basis_kind", pl.col("basis").alias("cost_basis")
+        )
+        q = self.explorer.quants.filter(pl.col("mean_kld").is_not_null()).join(cost, on="quant", how="left")
+        # the chosen model's F16 perplexity over its expected perplexity at the type
         q = q.with_columns(
-            (100 * f16_ppl / pl.coalesce("perplexity_imatrix", "perplexity_plain")).alias("quality_pct"),
+            (100 / (1 + pl.col("ppl_increase_pct") / 100)).alias("quality_pct"),
             (16 / pl.col("file_bits_per_weight")).alias("compression_ratio"),
         ).sort("file_bits_per_weight", descending=True)
         df = to_pandas(q)
@@ -161,7 +197,11 @@ class QualityBars(pn.viewable.Viewer):
                 hv.Dimension("quality_pct", label="Quality kept (% of F16 perplexity)", range=(0, 105)),
                 "compression_ratio",
                 "family",
-                "quality_basis",
+                "ppl_increase_pct",
+                "low_pct",
+                "high_pct",
+                "basis_kind",
+                "cost_basis",
                 "emphasis",
                 "colour",
             ],
@@ -174,9 +214,10 @@ class QualityBars(pn.viewable.Viewer):
             tools=["hover", "tap", "box_select"],
             hover_tooltips=[
                 ("Quant", "@quant"),
-                ("Quality kept", "@quality_pct{0.0}%"),
+                ("Quality kept", "@quality_pct{0.0}% (@basis_kind)"),
+                ("Cost", "+@ppl_increase_pct{0.00}% perplexity (band +@low_pct{0.00}% to +@high_pct{0.00}%)"),
                 ("Compression", "@compression_ratio{0.0}× vs F16"),
-                ("Measured", "@quality_basis"),
+                ("Basis", "@cost_basis"),
             ],
         )
         return bars
@@ -193,7 +234,7 @@ class QualityBars(pn.viewable.Viewer):
         return df.hvplot.line(line_width=2, hover_cols=["quant"], **style) * df.hvplot.scatter(size=30, **style)
 
     def __panel__(self) -> pn.viewable.Viewable:
-        bars = linked_dmap(self.explorer, self._make, [])
+        bars = linked_dmap(self.explorer, self._make, ["model_quality"])
         refs = hv.HLine(99).opts(color="#009E73", line_dash="dashed") * hv.HLine(95).opts(
             color="#E69F00", line_dash="dashed"
         )
@@ -203,8 +244,9 @@ class QualityBars(pn.viewable.Viewer):
         compression = self._line().opts(responsive=True, height=220, xrotation=60, title="Compression vs F16 (line)")
         return pn.Column(
             pn.pane.Markdown(
-                "### Quality vs compression\nBars: perplexity of F16 ÷ perplexity of the quant (Llama-3-8B), "
-                "so 100% is lossless. Line: how many times smaller than F16 the file is.",
+                "### Quality vs compression\nBars: your model's perplexity at F16 ÷ its expected perplexity at the "
+                "quant (measured or estimated, see the hover), so 100% is lossless. Line: how many times smaller "
+                "than F16 the file is.",
                 margin=(0, 10),
             ),
             hv_pane(quality, sizing_mode="stretch_width", height=320, name="quality-bars"),

@@ -11,6 +11,7 @@ import panel as pn
 import param
 import polars as pl
 
+from dashboard.quality import COST_FLOOR_PCT
 from dashboard.quants import BACKENDS
 from dashboard.state import Explorer
 from dashboard.views.common import DIMMED_ALPHA, hv_pane, linked_dmap
@@ -38,9 +39,22 @@ def _scale(values: list[float | None], log: bool = False, invert: bool = False) 
 def spectrum_frame(explorer: Explorer, selected: list[str]) -> pd.DataFrame:
     """Long frame: one cell per (quant type, column) with a 0..1 score (1 = best), label and note."""
     q = explorer.quants.sort("file_bits_per_weight", descending=True)
+    # the quality column is the chosen model's own expected cost (dashboard.quality), not Llama-3-8B's KLD
+    cost = {r["quant"]: r for r in explorer.model_quality.iter_rows(named=True)}
+    q = q.with_columns(
+        pl.col("quant")
+        .replace_strict({k: v["ppl_increase_pct"] for k, v in cost.items()}, default=None)
+        .cast(pl.Float64)
+        .alias("ppl_increase_pct")
+    )
     rows = q.to_dicts()
     size_score = _scale([r["file_bits_per_weight"] for r in rows], invert=True)
-    quality_score = _scale([r["mean_kld"] for r in rows], log=True, invert=True)
+    # costs of 0 (F16) take the floor of the fit's log scale, so the reference is the best quality score
+    quality_score = _scale(
+        [None if r["ppl_increase_pct"] is None else r["ppl_increase_pct"] + COST_FLOOR_PCT for r in rows],
+        log=True,
+        invert=True,
+    )
     tg_score = _scale([r["generation_tokens_per_s"] for r in rows])
     cells = []
     for i, r in enumerate(rows):
@@ -53,8 +67,8 @@ def spectrum_frame(explorer: Explorer, selected: list[str]) -> pd.DataFrame:
         slow = [b for b in BACKENDS if r[f"verdict_{b.lower()}"] == "slow"]
         if slow:
             notes.append("slow on " + "/".join(slow))
-        if r["mean_kld"] is None:
-            notes.append("quality not measured")
+        if r["quant"] in cost and cost[r["quant"]]["basis_kind"] == "estimated":
+            notes.append("quality estimated")
         base = {"quant": r["quant"], "row": label_row, "family": r["family"]}
         cells.append(
             {
@@ -66,16 +80,21 @@ def spectrum_frame(explorer: Explorer, selected: list[str]) -> pd.DataFrame:
                 "memory model; matches llama.cpp's tools/quantize/README.md)",
             }
         )
+        c = cost.get(r["quant"])
         kld = r["mean_kld"]
         cells.append(
             {
                 **base,
                 "column": "Quality",
                 "score": quality_score[i],
-                "label": "—" if kld is None else f"{kld:.3f}",
-                "detail": "not measured"
-                if kld is None
-                else f"mean KLD {kld:.4f} nats; {r['quality_basis']} (llama.cpp tools/perplexity/README.md)",
+                "label": "—"
+                if c is None
+                else f"{'' if c['basis_kind'] == 'measured' else '~'}+{c['ppl_increase_pct']:.1f}%",
+                "detail": "no estimate"
+                if c is None
+                else f"perplexity +{c['ppl_increase_pct']:.2f}% over F16 ({c['interval']}: +{c['low_pct']:.2f}% to "
+                f"+{c['high_pct']:.2f}%); {c['basis']}"
+                + ("" if kld is None else f"; mean KLD on Llama-3-8B {kld:.4f} nats"),
             }
         )
         tg = r["generation_tokens_per_s"]
@@ -158,7 +177,9 @@ class SpectrumHeatmap(pn.viewable.Viewer):
 
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
 
-    def _make(self, selected_quants: list[str], user_measurements: pl.DataFrame) -> hv.HeatMap:
+    def _make(
+        self, selected_quants: list[str], user_measurements: pl.DataFrame, model_quality: pl.DataFrame | None = None
+    ) -> hv.HeatMap:
         df = spectrum_frame(self.explorer, selected_quants)
         rows = list(dict.fromkeys(df["row"]))
         heat = hv.HeatMap(
@@ -195,7 +216,7 @@ class SpectrumHeatmap(pn.viewable.Viewer):
             line_width=1,
         )
 
-    def _labels(self, user_measurements: pl.DataFrame) -> hv.Labels:
+    def _labels(self, user_measurements: pl.DataFrame, model_quality: pl.DataFrame | None = None) -> hv.Labels:
         df = spectrum_frame(self.explorer, [])
         return hv.Labels(df, kdims=["column", "row"], vdims=["label"]).opts(text_font_size="8pt", text_color="#222222")
 
@@ -211,12 +232,15 @@ class SpectrumHeatmap(pn.viewable.Viewer):
         return pn.pane.Markdown(text, visible=bool(text), margin=(0, 10), name="spectrum-note")
 
     def __panel__(self) -> pn.viewable.Viewable:
-        heat = linked_dmap(self.explorer, self._make, ["user_measurements"])
-        labels = hv.DynamicMap(self._labels, streams=[hv.streams.Params(self.explorer, ["user_measurements"])])
+        heat = linked_dmap(self.explorer, self._make, ["user_measurements", "model_quality"])
+        labels = hv.DynamicMap(
+            self._labels, streams=[hv.streams.Params(self.explorer, ["user_measurements", "model_quality"])]
+        )
         return pn.Column(
             pn.pane.Markdown(
                 "### Quantisation spectrum\nEvery quant type (rows, most bits first) scored per column: darker "
-                "is better. Size: bits per weight of the whole file; quality: mean KLD; t/s (8B): generation "
+                "is better. Size: bits per weight of the whole file; quality: the expected perplexity cost for your "
+                "model (~: estimated, else measured; hover for the band and source); t/s (8B): generation "
                 "speed on Llama-3.1-8B (hardware not stated by the source). CUDA, Metal, CPU: how close "
                 "generation gets to the memory-bandwidth limit relative to the best type measured in the same "
                 "run; 'slow' means a bigger type generated faster in that "

@@ -1,0 +1,85 @@
+"""Models compared at the user's budget in the browser: the cross-model answer with its evidence, and the frontier
+chart's selection highlighted in the other charts. Screenshots at desktop and phone width, light and dark."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.ui.conftest import screenshot
+from tests.ui.test_dashboard import JS_SELECT, emphasis_by_quant, open_app, sources
+
+pytestmark = pytest.mark.ui
+
+
+def test_24_gb_gives_a_cross_model_answer_with_evidence(page_factory, served_app: str) -> None:
+    page = open_app(page_factory, served_app + "?vram_gb=8")
+    page.get_by_text(re.compile(r"Within Llama 3 at 8 GB")).first.wait_for(timeout=60_000)
+    vram = page.get_by_role("textbox", name="GPU memory (GB)")
+    vram.fill("24")
+    vram.press("Enter")
+    answer = page.get_by_text(
+        re.compile(
+            r"Within Llama 3 at 24 GB and 8K context, "
+            r"Llama-3\.1-70B at IQ2_XXS is expected to beat Llama-3\.1-8B at F16"
+        )
+    ).first
+    answer.wait_for(timeout=60_000)
+    text = answer.inner_text()
+    assert "measured: MMLU 72.3 vs 65.2" in text
+    assert "matt-c1/llama-3-quant-comparison" in text
+    page.get_by_text(re.compile(r"Below IQ1_M the 70B falls behind")).first.wait_for()
+    # the frontier chart shows the same group, with the 70B's point and the chosen model's point
+    page.wait_for_function(
+        "() => [...window.Bokeh.documents].some(d => [...d.all_models].some(m => m.type === 'ColumnDataSource'"
+        " && (m.data instanceof Map ? m.data.has('frontier_model') : 'frontier_model' in m.data)"
+        " && Array.from(m.data instanceof Map ? m.data.get('frontier_model') : m.data.frontier_model)"
+        ".includes('Llama-3.1-70B')))",
+        timeout=60_000,
+    )
+    screenshot(page, "compare-24gb-1440")
+
+
+def test_selecting_a_frontier_point_highlights_it_in_the_other_charts(page_factory, served_app: str) -> None:
+    page = open_app(page_factory, served_app + "?model=Llama-3.1-70B&vram_gb=24")
+    page.wait_for_function(
+        "() => [...window.Bokeh.documents].some(d => [...d.all_models].some(m => m.type === 'ColumnDataSource'"
+        " && (m.data instanceof Map ? m.data.has('frontier_model') : 'frontier_model' in m.data)))",
+        timeout=60_000,
+    )
+    assert page.evaluate(JS_SELECT, ["frontier_model", "IQ2_XS"]) >= 0
+    page.get_by_text("Selected: IQ2_XS").first.wait_for(timeout=60_000)
+    # the spectrum heatmap and the quality scatter highlight the selected type, the rest is dimmed
+    page.wait_for_function(
+        """() => {
+          for (const d of window.Bokeh.documents) for (const m of d.all_models) {
+            if (m.type !== 'ColumnDataSource') continue;
+            const data = m.data instanceof Map ? Object.fromEntries(m.data) : m.data;
+            if (!('detail' in data) || !('emphasis' in data)) continue;
+            const q = Array.from(data.quant), e = Array.from(data.emphasis);
+            return e[q.indexOf('IQ2_XS')] === 1 && e[q.indexOf('Q8_0')] < 0.5;
+          }
+          return false;
+        }""",
+        timeout=60_000,
+    )
+    heat = emphasis_by_quant(sources(page, "detail")[0])
+    assert heat["IQ2_XS"] == 1.0 and heat["Q8_0"] < 0.5
+    scatter = emphasis_by_quant(sources(page, "quality_source")[0])
+    assert scatter["IQ2_XS"] == 1.0 and scatter["Q4_K_M"] < 0.5
+    frontier = sources(page, "frontier_model")[0]
+    big = [s for q, s in zip(frontier["quant"], frontier["size"], strict=True) if q == "IQ2_XS"]
+    assert big and all(s > 9 for s in big)  # the frontier marks its own selected points too
+    screenshot(page, "compare-selected-1440")
+
+
+@pytest.mark.parametrize(("width", "theme"), [(390, "default"), (390, "dark"), (1440, "dark")])
+def test_compare_views_at_phone_and_desktop_width(page_factory, served_app: str, width: int, theme: str) -> None:
+    page = open_app(page_factory, served_app + f"?vram_gb=24&theme={theme}", width=width)
+    page.get_by_text(re.compile(r"Within Llama 3 at 24 GB")).first.wait_for(timeout=60_000)
+    frontier = page.locator(".view-model-frontier").first
+    frontier.scroll_into_view_if_needed()
+    assert frontier.bounding_box()["width"] <= width
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width + 10
+    screenshot(page, f"compare-{width}-{theme}")
