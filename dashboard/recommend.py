@@ -685,6 +685,16 @@ def _empty_comparison() -> pl.DataFrame:
     )
 
 
+def leaf_label(recommendation: Recommendation) -> str:
+    """The decision tree's leaf: the chosen type with its quality cost for the model, e.g. "IQ2_XXS · +136%
+    perplexity (measured)"; "nothing fits" when nothing does."""
+    best = recommendation.best
+    if best is None:
+        return "nothing fits"
+    kind = quality_mod.basis_kind(best.quality_basis)
+    return f"{best.quant} · +{best.ppl_increase_pct:.3g}% perplexity ({kind})"
+
+
 def comparison_group_of(model: ModelSpec | str) -> str:
     """The comparison group a model's sizes are compared in (its own name where no data compares its sizes)."""
     name = resolve_model(model).name

@@ -465,7 +465,7 @@ class Explorer(param.Parameterized):
             if cross_model != self.cross_model:
                 self.cross_model = cross_model
             self._update_frontier()
-            path = (*recommendation.path, recommendation.best.quant if recommendation.best else "nothing fits")
+            path = (*recommendation.path, rec.leaf_label(recommendation))
             if path != self.decision_path:
                 self.decision_path = path
             breakdown = self._breakdown(values, recommendation)

@@ -90,7 +90,7 @@ class ModelFrontier(pn.viewable.Viewer):
             tools="tap,box_select,pan,wheel_zoom,reset,save",
             active_tap="tap",
             x_axis_label="Memory needed at your context (GB)",
-            y_axis_label="Expected perplexity vs reference at F16 (×, lower is better)",
+            y_axis_label="Expected perplexity (× reference at F16)",
         )
         fig.css_classes = ["view-model-frontier"]
         fig.segment("total_gb", "ratio_low", "total_gb", "ratio_high", source=self._points, color="colour", alpha=0.35)
@@ -291,7 +291,8 @@ class CrossSizeChart(pn.viewable.Viewer):
                 source.data = self._empty()
         self._legend.items = items
         estimated = df.height and not df["size_basis"].str.starts_with("measured").all()
-        self._figure.title.text = self.table + (" (sizes estimated)" if estimated else "")
+        # the table's short name: the method in brackets is in the selector above the chart
+        self._figure.title.text = self.table.split(" (")[0] + ("; sizes estimated" if estimated else "")
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(

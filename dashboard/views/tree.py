@@ -8,7 +8,7 @@ import param
 from bokeh.models import ColumnDataSource, HoverTool, Range1d
 from bokeh.plotting import figure
 
-from dashboard.recommend import Recommendation, decision_tree
+from dashboard.recommend import Recommendation, decision_tree, leaf_label
 from dashboard.state import Explorer
 from dashboard.views.common import scroll_box
 
@@ -24,10 +24,9 @@ def tree_layout(recommendation: Recommendation) -> tuple[pd.DataFrame, pd.DataFr
     for node, parent, label in nodes:
         children.setdefault(parent, []).append(node)
         labels[node] = label
-    leaf_label = recommendation.best.quant if recommendation.best else "nothing fits"
     leaf_parent = recommendation.path[-1]
     children.setdefault(leaf_parent, []).append("leaf")
-    labels["leaf"] = f"→ {leaf_label}"
+    labels["leaf"] = f"→ {leaf_label(recommendation)}"
     positions: dict[str, tuple[float, float]] = {}
     next_row = [0.0]
 

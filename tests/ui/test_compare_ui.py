@@ -8,14 +8,25 @@ import re
 import pytest
 
 from tests.ui.conftest import screenshot
-from tests.ui.test_dashboard import JS_SELECT, emphasis_by_quant, open_app, sources
+from tests.ui.test_dashboard import JS_SELECT, emphasis_by_quant, sources
 
 pytestmark = pytest.mark.ui
+# a session of the whole dashboard takes seconds to build; on a machine shared by many test runs, much longer
+LOAD_TIMEOUT_MS = 180_000
+
+
+def open_app(page_factory, url: str, width: int = 1440):
+    """The dashboard at ``url``, waited on until its summary and its Bokeh documents are there."""
+    page = page_factory(width=width)
+    page.goto(url, timeout=LOAD_TIMEOUT_MS)
+    page.get_by_text(re.compile(r" on [\d.]+ GB at ")).first.wait_for(timeout=LOAD_TIMEOUT_MS)
+    page.wait_for_function("() => window.Bokeh && window.Bokeh.documents.length > 0", timeout=LOAD_TIMEOUT_MS)
+    return page
 
 
 def test_24_gb_gives_a_cross_model_answer_with_evidence(page_factory, served_app: str) -> None:
     page = open_app(page_factory, served_app + "?vram_gb=8")
-    page.get_by_text(re.compile(r"Within Llama 3 at 8 GB")).first.wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"Within Llama 3 at 8 GB")).first.wait_for(timeout=LOAD_TIMEOUT_MS)
     vram = page.get_by_role("textbox", name="GPU memory (GB)")
     vram.fill("24")
     vram.press("Enter")
@@ -25,7 +36,7 @@ def test_24_gb_gives_a_cross_model_answer_with_evidence(page_factory, served_app
             r"Llama-3\.1-70B at IQ2_XXS is expected to beat Llama-3\.1-8B at F16"
         )
     ).first
-    answer.wait_for(timeout=60_000)
+    answer.wait_for(timeout=LOAD_TIMEOUT_MS)
     text = answer.inner_text()
     assert "measured: MMLU 72.3 vs 65.2" in text
     assert "matt-c1/llama-3-quant-comparison" in text
@@ -36,7 +47,7 @@ def test_24_gb_gives_a_cross_model_answer_with_evidence(page_factory, served_app
         " && (m.data instanceof Map ? m.data.has('frontier_model') : 'frontier_model' in m.data)"
         " && Array.from(m.data instanceof Map ? m.data.get('frontier_model') : m.data.frontier_model)"
         ".includes('Llama-3.1-70B')))",
-        timeout=60_000,
+        timeout=LOAD_TIMEOUT_MS,
     )
     screenshot(page, "compare-24gb-1440")
 
@@ -46,10 +57,10 @@ def test_selecting_a_frontier_point_highlights_it_in_the_other_charts(page_facto
     page.wait_for_function(
         "() => [...window.Bokeh.documents].some(d => [...d.all_models].some(m => m.type === 'ColumnDataSource'"
         " && (m.data instanceof Map ? m.data.has('frontier_model') : 'frontier_model' in m.data)))",
-        timeout=60_000,
+        timeout=LOAD_TIMEOUT_MS,
     )
     assert page.evaluate(JS_SELECT, ["frontier_model", "IQ2_XS"]) >= 0
-    page.get_by_text("Selected: IQ2_XS").first.wait_for(timeout=60_000)
+    page.get_by_text("Selected: IQ2_XS").first.wait_for(timeout=LOAD_TIMEOUT_MS)
     # the spectrum heatmap and the quality scatter highlight the selected type, the rest is dimmed
     page.wait_for_function(
         """() => {
@@ -57,12 +68,12 @@ def test_selecting_a_frontier_point_highlights_it_in_the_other_charts(page_facto
             if (m.type !== 'ColumnDataSource') continue;
             const data = m.data instanceof Map ? Object.fromEntries(m.data) : m.data;
             if (!('detail' in data) || !('emphasis' in data)) continue;
-            const q = Array.from(data.quant), e = Array.from(data.emphasis);
+            const q = Array.from(data.quant), e = Array.from(data.emphasis).map(Number);
             return e[q.indexOf('IQ2_XS')] === 1 && e[q.indexOf('Q8_0')] < 0.5;
           }
           return false;
         }""",
-        timeout=60_000,
+        timeout=LOAD_TIMEOUT_MS,
     )
     heat = emphasis_by_quant(sources(page, "detail")[0])
     assert heat["IQ2_XS"] == 1.0 and heat["Q8_0"] < 0.5
@@ -77,7 +88,7 @@ def test_selecting_a_frontier_point_highlights_it_in_the_other_charts(page_facto
 @pytest.mark.parametrize(("width", "theme"), [(390, "default"), (390, "dark"), (1440, "dark")])
 def test_compare_views_at_phone_and_desktop_width(page_factory, served_app: str, width: int, theme: str) -> None:
     page = open_app(page_factory, served_app + f"?vram_gb=24&theme={theme}", width=width)
-    page.get_by_text(re.compile(r"Within Llama 3 at 24 GB")).first.wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"Within Llama 3 at 24 GB")).first.wait_for(timeout=LOAD_TIMEOUT_MS)
     frontier = page.locator(".view-model-frontier").first
     frontier.scroll_into_view_if_needed()
     assert frontier.bounding_box()["width"] <= width
