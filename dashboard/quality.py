@@ -26,6 +26,7 @@ Where the cost comes from
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -587,6 +588,7 @@ class SizeScaling:
     prefixes: tuple[str, ...]
     exponent: float
     basis: str
+    measured_facts: tuple[str, ...] = ()
 
     def covers(self, model_name: str) -> bool:
         """Whether a catalog model belongs to this group."""
@@ -598,7 +600,8 @@ def size_scalings() -> tuple[SizeScaling, ...]:
     """The groups whose sizes the data lets us compare, each with its exponent and evidence.
 
     * Qwen2.5: F16 perplexity against parameter count in Qwen's Qwen2 cards (one table, dense sizes
-      0.5B-72B; least squares in log-log). Qwen2.5 has the same architectures; its own sizes were not measured.
+      0.5B-72B; least squares in log-log): the previous generation of the family; Qwen2.5's own sizes were not
+      measured, so its exponent is Qwen2's.
     * Llama 3: the exponent at which the 70B's measured cost at its MMLU crossing type (the lowest-bit type
       whose 70B MMLU still matches the 8B at F16, matt-c1) equals the 8B-to-70B size gain. The crossing cost is
       the 70B's perplexity increase at that type (dranger003); the MMLU scores are the evidence.
@@ -635,9 +638,13 @@ def size_scalings() -> tuple[SizeScaling, ...]:
             group="Qwen2.5",
             prefixes=("Qwen2.5-",),
             exponent=float(-slope),
+            measured_facts=tuple(
+                f"{fact} (Qwen2 perplexity, {qwen['source'][0].split(' (')[0]})"
+                for fact in measured_size_facts("Qwen2")
+            ),
             basis=(
                 f"Qwen2.5 sizes compared with exponent {-slope:.2f}: F16 perplexity against size in Qwen's Qwen2 "
-                f"cards ({qwen_models}; {qwen['source'][0]}); Qwen2.5 has Qwen2's architectures, its own sizes "
+                f"cards ({qwen_models}; {qwen['source'][0]}); Qwen2 is the previous generation, Qwen2.5's own sizes "
                 "were not measured"
             ),
         ),
@@ -766,3 +773,44 @@ def cross_size_curves() -> pl.DataFrame:
         .alias("size_basis"),
         pl.coalesce("file_size_gib", estimated).alias("file_size_gib"),
     ).sort("table", "params_b", "file_size_gib")
+
+
+@cache
+def measured_size_facts(tokenizer_family: str) -> tuple[str, ...]:
+    """Where a bigger model at a lower quant beats a smaller one at F16, as measured in one table of the family.
+
+    For each pair of consecutive dense sizes of the family's perplexity table: the lowest-bit type of the bigger
+    model whose perplexity is still below the smaller model's F16, and the first type below it that is not (when
+    measured). E.g. "Qwen2-72B-Instruct at Q2_K (5.91) beats Qwen2-7B-Instruct at F16 (7.93)".
+    """
+    sizes = data.load_table("quality_sizes_ppl").filter(
+        (pl.col("tokenizer_family") == tokenizer_family) & ~pl.col("model").str.contains("-A")
+    )
+    bpw = type_bits_per_weight()
+    models = sizes.group_by("model").agg(pl.col("params_b").first()).sort("params_b")["model"].to_list()
+    facts = []
+    for small, big in itertools.pairwise(models):
+        f16 = sizes.filter((pl.col("model") == small) & (pl.col("quant") == "F16"))
+        if f16.is_empty():
+            continue
+        ref = float(f16["perplexity"][0])
+        rows = sizes.filter(pl.col("model") == big).filter(pl.col("quant").is_in(list(bpw)))
+        ordered = sorted(rows.iter_rows(named=True), key=lambda r: bpw[r["quant"]])
+        beating = [r for r in ordered if r["perplexity"] < ref]
+        if not beating:
+            continue
+        low = beating[0]
+        above = [r for r in ordered if bpw[r["quant"]] >= bpw[low["quant"]]]
+        every = all(r["perplexity"] < ref for r in above)
+        text = (
+            f"{big} beats {small} at F16 ({ref:.2f}) at every measured type down to {low['quant']} "
+            f"({low['perplexity']:.2f})"
+            if every
+            else f"{big} at {low['quant']} ({low['perplexity']:.2f}) beats {small} at F16 ({ref:.2f})"
+        )
+        losing = [r for r in ordered if bpw[r["quant"]] < bpw[low["quant"]]]
+        if losing:
+            worse = losing[-1]
+            text += f", but not at {worse['quant']} ({worse['perplexity']:.2f})"
+        facts.append(text)
+    return tuple(facts)

@@ -767,7 +767,11 @@ def _evidence(a: dict, b: dict) -> str:
     qb = quality_mod.estimate_quality(b["model"], b["quant"])
     if qa.perplexity_table and qa.perplexity_table == qb.perplexity_table:
         return f"measured: perplexity {qa.perplexity:.2f} vs {qb.perplexity:.2f}, {qa.perplexity_table}"
-    return f"estimated: {a['comparison_basis']}"
+    ratio = math.exp(a["size_score"] - b["size_score"])
+    return (
+        f"estimated: expected perplexity {ratio:.2f}× the other's on the family's size scale, see how sizes are "
+        "compared below"
+    )
 
 
 def cross_model_summary(
@@ -822,6 +826,7 @@ def cross_model_summary(
             f"{mine['quant']} ({_evidence(best, mine)})."
         )
     lines.extend(_crossing_sentences(group, rows, scaling))
+    lines.extend(f"Measured on the previous generation: {fact}." for fact in scaling.measured_facts)
     lines.append(f"How sizes are compared: {scaling.basis}.")
     return tuple(lines)
 

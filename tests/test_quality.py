@@ -196,3 +196,18 @@ def test_compare_models_rejects_bad_constraints() -> None:
         compare_models(-1, 8192, "f16", "CUDA", "quality")
     with pytest.raises(ValueError):
         compare_models(24, 8192, "f16", "CUDA", "fastest")
+
+
+def test_the_qwen_facts_are_in_the_words_for_qwen25() -> None:
+    """Qwen2.5's sizes were not measured: the summary gives the previous generation's measured facts."""
+    from dashboard.recommend import cross_model_summary
+
+    lines = cross_model_summary(24, 8192, "f16", "CUDA", "quality", "Qwen2.5-7B")
+    assert lines[0].startswith("Within Qwen2.5 at 24 GB") and "estimated: expected perplexity" in lines[0]
+    text = " ".join(lines)
+    assert (
+        "Qwen2-72B-Instruct beats Qwen2-7B-Instruct at F16 (7.93) at every measured type down to IQ1_M (6.75)" in text
+    )
+    assert "Qwen2-7B-Instruct beats Qwen2-1.5B-Instruct at F16 (10.43)" in text and "but not at Q2_K (10.58)" in text
+    # and no cross-family claim for a family no table compares
+    assert "No table compares" in cross_model_summary(24, 8192, "f16", "CUDA", "quality", "Gemma-2-9B")[0]
