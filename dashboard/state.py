@@ -44,6 +44,8 @@ URL_PARAMETERS: tuple[str, ...] = (
     "raise_metal_limit",
     "metal_wired_limit_mb",
 )
+# Parameters the page template itself reads (FastListTemplate: ?theme=dark); not constraints, never a notice.
+TEMPLATE_URL_PARAMETERS: tuple[str, ...] = ("theme",)
 VRAM_BOUNDS_GB = (1.0, 1024.0)
 CONTEXT_BOUNDS_TOKENS = (256, 1_048_576)
 GPU_COUNT_BOUNDS = (1, 16)
@@ -322,6 +324,8 @@ def constraints_from_query(query: dict[str, list[str] | str]) -> tuple[dict[str,
                 valid["config_spec"] = spec_code.decode(value)
             except ValueError as exc:
                 notices.append(f"Ignored {key}={shown!r}: not a model this page can read ({str(exc)[:120]}).")
+            continue
+        if key in TEMPLATE_URL_PARAMETERS:
             continue
         if key not in URL_PARAMETERS:
             notices.append(f"Ignored unknown URL parameter {key!r}.")

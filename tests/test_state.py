@@ -226,3 +226,9 @@ def test_url_devices_are_validated_and_keep_their_memory() -> None:
     for bad in ({"device": ["RTX 9999"]}, {"n_gpus": ["2.5"]}, {"n_gpus": ["99"]}, {"bandwidth_gb_per_s": ["-1"]}):
         valid, notices = constraints_from_query(bad)
         assert valid == {} and len(notices) == 1, bad
+
+
+def test_the_templates_theme_parameter_is_not_reported_as_unknown() -> None:
+    valid, notices = constraints_from_query({"theme": ["dark"], "vram_gb": ["24"]})
+    assert valid == {"vram_gb": 24.0}
+    assert notices == []

@@ -15,9 +15,9 @@ from dashboard.quality import cross_size_curves
 from dashboard.state import Explorer
 from dashboard.views.common import DIMMED_ALPHA, scroll_box
 
-# The frontier's y axis stops at this expected-perplexity ratio: a 1B at IQ1_S (about 11x) would squash the
-# choices that matter into the bottom of the chart. Points above it are listed in the note.
-FRONTIER_Y_MAX_RATIO = 4.0
+# The frontier's y axis spans at most this factor above the best expected perplexity: a 1B at IQ1_S (about 11x
+# an 8B's F16) would squash the choices that matter into the bottom of the chart. Points above are in the note.
+FRONTIER_Y_SPAN = 4.0
 # Okabe-Ito colours, one per model of a group (a group has at most five catalog models)
 MODEL_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
 MARKERS = {"measured": "circle", "estimated": "triangle"}
@@ -86,7 +86,7 @@ class ModelFrontier(pn.viewable.Viewer):
             height=420,
             sizing_mode="stretch_width",
             y_axis_type="log",
-            y_range=Range1d(0.5, FRONTIER_Y_MAX_RATIO),
+            y_range=Range1d(0.5, FRONTIER_Y_SPAN),
             tools="tap,box_select,pan,wheel_zoom,reset,save",
             active_tap="tap",
             x_axis_label="Memory needed at your context (GB)",
@@ -118,7 +118,17 @@ class ModelFrontier(pn.viewable.Viewer):
             line_color="#D55E00",
             line_width=3,
         )
-        fig.text("total_gb", "ratio", text="label", source=self._current, x_offset=12, text_font_size="9pt")
+        fig.text(
+            "total_gb",
+            "ratio",
+            text="label",
+            source=self._current,
+            x_offset=-16,
+            y_offset=-6,
+            text_align="right",
+            text_font_size="9pt",
+            text_color="#D55E00",
+        )
         fig.add_tools(
             HoverTool(
                 renderers=[points],
@@ -176,18 +186,19 @@ class ModelFrontier(pn.viewable.Viewer):
         group = self.explorer.frontier_group
         reference = frontier["reference"][0] if frontier.height else ""
         self._figure.title.text = f"{group} at {c.vram_gb:g} GB: expected perplexity vs {reference} at F16"
+        ceiling = float(frontier["expected_ppl_ratio"].min()) * FRONTIER_Y_SPAN if frontier.height else 0.0
         if frontier.height:
             low = float(frontier["ratio_low"].min())
-            high = min(float(frontier["ratio_high"].max()), FRONTIER_Y_MAX_RATIO)
+            high = min(float(frontier["ratio_high"].max()), ceiling)
             self._figure.y_range.start, self._figure.y_range.end = low * 0.95, max(high, low * 1.2) * 1.05
-        above = frontier.filter(pl.col("expected_ppl_ratio") > FRONTIER_Y_MAX_RATIO) if frontier.height else frontier
+        above = frontier.filter(pl.col("expected_ppl_ratio") > ceiling) if frontier.height else frontier
         basis = frontier["comparison_basis"][0] if frontier.height else f"Nothing in {group} fits."
         self._note.object = (
             f"**How this group is compared:** {html.escape(basis)}. Circles: quality cost measured; triangles: "
             "estimated (whiskers: the band). Dashed: the Pareto frontier (nothing needs less memory and is expected "
             "better). Ringed: the recommendation for your model."
             + (
-                f" Off the chart (expected perplexity above {FRONTIER_Y_MAX_RATIO:g}×): {above.height} choices, "
+                f" Off the chart ({FRONTIER_Y_SPAN:g}× the best expected perplexity or more): {above.height} choices, "
                 "e.g. "
                 + html.escape(", ".join(f"{r['model']} {r['quant']}" for r in above.head(3).iter_rows(named=True)))
                 + "."

@@ -121,7 +121,16 @@ def test_widget_changes_recommendation_and_tree_path(page_factory, served_app: s
     assert "Priority: quality" in active and any(a.startswith(f"→ {quant} ") for a in active)
     # switching priority moves the highlighted path to the size branch
     page.get_by_role("button", name="size").first.click()
-    page.wait_for_timeout(2500)
+    page.wait_for_function(
+        """() => [...window.Bokeh.documents].some(d => [...d.all_models].some(m => {
+          if (m.type !== 'ColumnDataSource') return false;
+          const data = m.data instanceof Map ? Object.fromEntries(m.data) : m.data;
+          if (!('node' in data)) return false;
+          const labels = Array.from(data.label), active = Array.from(data.active);
+          return labels.some((l, i) => l === 'Priority: size' && active[i]);
+        }))""",
+        timeout=120_000,
+    )
     tree = sources(page, "node")[0]
     active = [label for label, on in zip(tree["label"], tree["active"], strict=True) if on]
     assert "Priority: size" in active
