@@ -106,6 +106,7 @@ def bench_model() -> dict[str, object]:
         memory.resolve_model = original
         recommend.resolve_model = original
     speed = bench_speed_estimate()
+    compare = bench_compare_models()
     n_quants = len(recommend._candidates())
     cells = len(specs) * len(recommend.VRAM_SIZES_GB) * len(recommend.CONTEXT_SIZES_TOKENS)
     return {
@@ -124,7 +125,28 @@ def bench_model() -> dict[str, object]:
             "growth_ratio": round(big_s / grid_s, 2),
         },
         **speed,
+        **compare,
     }
+
+
+def bench_compare_models() -> dict[str, object]:
+    """``recommend.compare_models`` (every catalog model x quant at one budget): cold per context, then per budget.
+
+    Cold: the first call for a (context, KV type, backend) builds every pair's memory and quality estimate; each
+    further budget only filters and ranks that frame (bounded LRU caches).
+    """
+    from dashboard import recommend
+
+    cold, warm = [], []
+    for context in recommend.CONTEXT_SIZES_TOKENS:
+        t0 = time.perf_counter()
+        recommend.compare_models(24.0, context, "f16", "CUDA", "quality")
+        cold.append((time.perf_counter() - t0) * 1000)
+        for vram in recommend.VRAM_SIZES_GB:
+            t0 = time.perf_counter()
+            recommend.compare_models(float(vram) + 0.5, context, "f16", "CUDA", "size")
+            warm.append((time.perf_counter() - t0) * 1000)
+    return {"compare_models_cold": percentiles(cold), "compare_models_new_budget": percentiles(warm)}
 
 
 def bench_speed_estimate() -> dict[str, object]:
