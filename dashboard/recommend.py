@@ -808,14 +808,12 @@ def cross_model_summary(
         rivals = [r for r in rows if r["model"] != chosen.name]
         if rivals:
             rival = rivals[0]
-            verb = (
-                "ties with (within 1% in expected perplexity; the smaller quality cost wins the tie)"
-                if abs(best["size_score"] - rival["size_score"]) <= SCORE_TIE_LOG
-                else "is expected to beat"
-            )
+            tie = abs(best["size_score"] - rival["size_score"]) <= SCORE_TIE_LOG
+            verb = "ties with" if tie else "is expected to beat"
+            note = "within 1% in expected perplexity, the smaller quality cost wins the tie; " if tie else ""
             lines.append(
                 f"Within {group} {at}, {chosen.name} at {best['quant']} {verb} {rival['model']} at "
-                f"{rival['quant']} ({_evidence(best, rival)})."
+                f"{rival['quant']} ({note}{_evidence(best, rival)})."
             )
         else:
             lines.append(f"Within {group} {at}, only {chosen.name} fits.")

@@ -279,8 +279,9 @@ class CrossSizeChart(pn.viewable.Viewer):
                 ],
             )
         )
-        self._legend = Legend(items=[], location="top_right", label_text_font_size="8pt")
-        fig.add_layout(self._legend)
+        # below the chart, so that it covers no line at phone width
+        self._legend = Legend(items=[], orientation="horizontal", label_text_font_size="8pt")
+        fig.add_layout(self._legend, "below")
         self._figure = fig
         self._draw()
 
@@ -297,7 +298,8 @@ class CrossSizeChart(pn.viewable.Viewer):
             if i < len(models):
                 sub = df.filter(pl.col("model") == models[i]).sort("file_size_gib")
                 source.data = {c: sub[c].to_list() for c in self._empty()}
-                items.append(LegendItem(label=models[i], renderers=list(self._renderers[i])))
+                label = models[i].removesuffix("-Instruct")
+                items.append(LegendItem(label=label, renderers=list(self._renderers[i])))
             else:
                 source.data = self._empty()
         self._legend.items = items

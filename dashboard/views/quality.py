@@ -15,8 +15,8 @@ from dashboard.state import Explorer, to_pandas
 from dashboard.views.common import FAMILY_COLOURS, TOOLS, emphasis, hv_pane, linked_dmap
 
 METRICS = {
-    "Perplexity cost, your model (%)": "ppl_increase_pct",
-    "Mean KLD, Llama-3-8B (nats)": "mean_kld",
+    "Cost, your model (%)": "ppl_increase_pct",
+    "KLD, Llama-3-8B": "mean_kld",
     "ΔPPL, Llama-3-8B": "delta_perplexity",
 }
 # measured costs are circles, estimated ones triangles; your own rows diamonds
@@ -46,9 +46,7 @@ class QualityScatter(pn.viewable.Viewer):
     """Perplexity change or mean KLD against file size, one point per quant type, with quality bands."""
 
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
-    metric = param.Selector(
-        default="Perplexity cost, your model (%)", objects=list(METRICS), doc="Quality measure on the y axis."
-    )
+    metric = param.Selector(default="Cost, your model (%)", objects=list(METRICS), doc="Quality measure on the y axis.")
 
     def _make(
         self,
