@@ -18,6 +18,7 @@ import param
 
 from dashboard.state import CUSTOM_MODEL, URL_PARAMETERS, Explorer, UserConstraints
 from dashboard.views.compare import CrossSizeChart, ModelFrontier
+from dashboard.views.device import DevicePanel
 from dashboard.views.efficiency import EfficiencyCharts
 from dashboard.views.fit import MemoryBreakdown, SweetSpots
 from dashboard.views.quality import QualityBars, QualityScatter
@@ -123,13 +124,17 @@ def sidebar(constraints: UserConstraints, explorer: Explorer) -> list[pn.viewabl
         )
 
     p = constraints.param
+    device = DevicePanel(constraints=constraints)
     widgets = pn.Column(
         pn.widgets.Select.from_param(p.model, label="Model", description=p.model.doc),
+        device.picker(),
         pn.widgets.FloatInput.from_param(p.vram_gb, label="GPU memory (GB)", step=1.0, description=p.vram_gb.doc),
+        device.details(),
         pn.widgets.IntInput.from_param(p.context, label="Context (tokens)", step=1024, description=p.context.doc),
         labelled("KV-cache type", pn.widgets.RadioButtonGroup.from_param(p.kv_cache, label="")),
         labelled("Backend", pn.widgets.RadioButtonGroup.from_param(p.backend, label="")),
         labelled("Priority", pn.widgets.RadioButtonGroup.from_param(p.priority, label="")),
+        device.speed_widget(),
         sizing_mode="stretch_width",
     )
     return [

@@ -247,7 +247,7 @@ def device_note(device: str, memory_gb: float, *, n_gpus: int = 1, metal_wired_l
     if dev.is_cpu:
         return f"**CPU only**: {memory_gb:g} GB of system RAM at {bw} ({dev.name}); llama.cpp runs on the CPU."
     cards = f"{n_gpus} x {memory_gb:g} GB = {budget.budget_gb:g} GB" if n_gpus > 1 else f"{memory_gb:g} GB"
-    return f"**{dev.name}**: {cards} of GPU memory, {bw} each."
+    return f"**{dev.name}**: {cards} of GPU memory, {bw}{' each' if n_gpus > 1 else ''}."
 
 
 def raised_wired_limit_mb(installed_memory_gb: float) -> int:
@@ -551,7 +551,9 @@ class SpeedEstimate:
     def summary(self) -> str:
         """E.g. "62 of 80 layers on the GPU, ~4.1 tokens/s"."""
         speed = (
-            "speed unknown" if self.generation_tokens_per_s is None else f"~{self.generation_tokens_per_s:.3g} tokens/s"
+            "tokens/s unknown (no bandwidth)"
+            if self.generation_tokens_per_s is None
+            else f"~{self.generation_tokens_per_s:.3g} tokens/s"
         )
         if self.placement == "CPU only":
             return f"CPU only, {speed}"

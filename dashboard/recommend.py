@@ -115,6 +115,12 @@ class Constraints:
             self.device, n_gpus=self.n_gpus, memory_gb=self.vram_gb, metal_wired_limit_mb=self.metal_wired_limit_mb
         ).budget_gb
 
+    def device_note(self) -> str:
+        """What the device gives llama.cpp, in a sentence (Markdown; empty for a custom device)."""
+        return hardware.device_note(
+            self.device, self.vram_gb, n_gpus=self.n_gpus, metal_wired_limit_mb=self.metal_wired_limit_mb
+        )
+
     def speed(self, quant: str) -> tuple[SpeedEstimate, float]:
         """The speed estimate of ``quant`` on this device at this context, and the tokens/s used to rank types.
 

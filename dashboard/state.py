@@ -120,7 +120,12 @@ class UserConstraints(param.Parameterized):
     config_spec = param.ClassSelector(
         class_=ModelSpec, allow_None=True, doc="Architecture read from a pasted config.json (model 'From config.json')."
     )
-    vram_gb = param.Number(default=24.0, bounds=VRAM_BOUNDS_GB, step=1.0, doc="GPU memory (or RAM), decimal GB.")
+    vram_gb = param.Number(
+        default=24.0,
+        bounds=VRAM_BOUNDS_GB,
+        step=1.0,
+        doc="Memory, decimal GB: per GPU; Apple: the installed unified memory; CPU only: the system RAM.",
+    )
     context = param.Integer(default=8192, bounds=CONTEXT_BOUNDS_TOKENS, step=256, doc="Context length, tokens.")
     kv_cache = param.Selector(default="f16", objects=list(KV_CACHE_TYPES), doc="KV-cache type (-ctk/-ctv).")
     backend = param.Selector(default="CUDA", objects=list(BACKENDS), doc="llama.cpp backend the model runs on.")
@@ -259,9 +264,7 @@ class UserConstraints(param.Parameterized):
 
     def device_note(self) -> str:
         """What the device gives llama.cpp, in a sentence (Markdown; empty for custom)."""
-        return hardware.device_note(
-            self.device, self.vram_gb, n_gpus=self.n_gpus, metal_wired_limit_mb=self._wired_limit()
-        )
+        return self.values().device_note() if self.device != hardware.CUSTOM_DEVICE else ""
 
     def _wired_limit(self) -> float | None:
         if not self.raise_metal_limit or self.device == hardware.CUSTOM_DEVICE:

@@ -259,7 +259,7 @@ def test_cpu_only_and_custom_devices() -> None:
     assert too_small.placement == "does not fit"
     unknown = estimate_speed("Llama-3.1-8B", "Q4_K_M", device="custom", memory_gb=24)
     assert unknown.generation_tokens_per_s is None and unknown.gpu_layers == 32
-    assert "speed unknown" in unknown.summary()
+    assert "tokens/s unknown" in unknown.summary()
     with pytest.raises(ValueError, match="custom"):
         estimate_speed("Llama-3.1-8B", "Q4_K_M", device="GeForce RTX 4090", bandwidth_gb_per_s=500)
     assert not math.isnan(

@@ -171,6 +171,8 @@ class MemoryBreakdown(pn.viewable.Viewer):
         self._figure.xaxis.major_label_orientation = 0.5
         self._budget = Span(location=0, dimension="width", line_color="#D55E00", line_dash="dashed", line_width=2)
         self._figure.add_layout(self._budget)
+        # layers on the GPU and the estimated speed of the recommendation (or of the offload answer)
+        self._speed = pn.pane.Markdown("", name="memory-speed", margin=(0, 10), sizing_mode="stretch_width")
         self._refresh()
 
     def _data(self) -> dict[str, list]:
@@ -192,17 +194,24 @@ class MemoryBreakdown(pn.viewable.Viewer):
         ]
         return data
 
-    @param.depends("explorer.memory_breakdown", "explorer.constraints.vram_gb", watch=True)
+    @param.depends("explorer.memory_breakdown", "explorer.recommendation", watch=True)
     def _refresh(self) -> None:
         data = self._data()
-        budget = self.explorer.constraints.vram_gb
+        r = self.explorer.recommendation
+        budget = round(r.constraints.budget_gb, 1)
+        on_device = r.best or r.offload
+        self._speed.object = (
+            f"**{on_device.quant} on your device:** {on_device.speed_summary}"
+            if on_device and on_device.speed_summary
+            else ""
+        )
         if list(self._figure.x_range.factors) != data["quant"]:
             self._figure.x_range.factors = data["quant"]
         if data != self._source.data:
             self._source.data = data
         self._figure.y_range.end = max(budget, max(data["total"], default=0.0)) * 1.12
         self._budget.location = budget
-        self._figure.title.text = f"Memory needed; dashed line: your {budget:g} GB"
+        self._figure.title.text = f"Memory needed; dashed line: your {budget:g} GB budget"
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(
@@ -217,5 +226,6 @@ class MemoryBreakdown(pn.viewable.Viewer):
                 height=360,
                 name="memory-breakdown",
             ),
+            self._speed,
             sizing_mode="stretch_width",
         )

@@ -16,8 +16,8 @@ from dashboard.quants import BACKENDS
 from dashboard.state import Explorer
 from dashboard.views.common import DIMMED_ALPHA, hv_pane, linked_dmap
 
-SPEED_8B = "t/s (8B)"
-COLUMNS = ["Size", "Quality", SPEED_8B, *BACKENDS, "Notes"]
+SPEED_COLUMN = "t/s"
+COLUMNS = ["Size", "Quality", SPEED_COLUMN, *BACKENDS, "Notes"]
 # Rows of the user's data drawn in the spectrum (8 cells each); more are named in a note under the chart and stay
 # in the quality chart and the download. 100,000 rows would be 800,000 cells in one session's browser and server.
 MAX_SPECTRUM_USER_ROWS = 2_000
@@ -55,7 +55,22 @@ def spectrum_frame(explorer: Explorer, selected: list[str]) -> pd.DataFrame:
         log=True,
         invert=True,
     )
-    tg_score = _scale([r["generation_tokens_per_s"] for r in rows])
+    # the speed column: the estimate for the user's model and device; without one (custom device, no
+    # bandwidth) the measured Llama-3.1-8B speed of PR #14905
+    speeds = explorer.speeds
+    estimated = {} if speeds is None else dict(zip(speeds["quant"], speeds.iter_rows(named=True), strict=True))
+    have_estimate = any(v["generation_tokens_per_s"] is not None for v in estimated.values())
+    tg_score = _scale(
+        [
+            estimated.get(r["quant"], {}).get("generation_tokens_per_s")
+            if have_estimate
+            else r["generation_tokens_per_s"]
+            for r in rows
+        ]
+    )
+    user = explorer.constraints
+    where = f"{user.model} on {user.device}" + (f" x {user.n_gpus}" if user.n_gpus > 1 else "")
+    backend_col = user.backend.lower()
     cells = []
     for i, r in enumerate(rows):
         label_row = f"{r['quant']} †" if r["legacy"] else r["quant"]
@@ -98,18 +113,22 @@ def spectrum_frame(explorer: Explorer, selected: list[str]) -> pd.DataFrame:
             }
         )
         tg = r["generation_tokens_per_s"]
-        cells.append(
-            {
-                **base,
-                "column": SPEED_8B,
-                "score": tg_score[i],
-                "label": "—" if tg is None else f"{tg:.0f} t/s",
-                "detail": "not measured"
-                if tg is None
-                else f"tg128 {tg:.2f} t/s on Llama-3.1-8B, hardware not "
-                "stated (llama.cpp tools/quantize/README.md, PR #14905)",
-            }
+        measured = (
+            "no Llama-3.1-8B measurement"
+            if tg is None
+            else f"tg128 {tg:.2f} t/s on Llama-3.1-8B, hardware not stated (llama.cpp tools/quantize/README.md, "
+            "PR #14905)"
         )
+        if r[f"evidence_{backend_col}"]:
+            measured += f"; on {user.backend}: {r[f'evidence_{backend_col}']}"
+        est = estimated.get(r["quant"])
+        if have_estimate and est and est["generation_tokens_per_s"] is not None:
+            label = f"~{est['generation_tokens_per_s']:.0f}"
+            detail = f"estimated for {where}: {est['speed_summary']}. Basis: {est['speed_basis']}. Measured: {measured}"
+        else:
+            label = "—" if tg is None else f"{tg:.0f} (8B)"
+            detail = f"pick a device (or enter a bandwidth) for an estimate on yours. Measured: {measured}"
+        cells.append({**base, "column": SPEED_COLUMN, "score": tg_score[i], "label": label, "detail": detail})
         for b in BACKENDS:
             eff, verdict, evidence = (
                 r[f"efficiency_{b.lower()}"],
@@ -157,7 +176,7 @@ def spectrum_frame(explorer: Explorer, selected: list[str]) -> pd.DataFrame:
             },
             {
                 **base,
-                "column": SPEED_8B,
+                "column": SPEED_COLUMN,
                 "score": math.nan,
                 "label": "—" if tg is None else f"{tg:.0f} t/s",
                 "detail": "your generation speed",
@@ -178,7 +197,11 @@ class SpectrumHeatmap(pn.viewable.Viewer):
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
 
     def _make(
-        self, selected_quants: list[str], user_measurements: pl.DataFrame, model_quality: pl.DataFrame | None = None
+        self,
+        selected_quants: list[str],
+        user_measurements: pl.DataFrame,
+        model_quality: pl.DataFrame | None = None,
+        speeds: pl.DataFrame | None = None,
     ) -> hv.HeatMap:
         df = spectrum_frame(self.explorer, selected_quants)
         rows = list(dict.fromkeys(df["row"]))
@@ -216,7 +239,12 @@ class SpectrumHeatmap(pn.viewable.Viewer):
             line_width=1,
         )
 
-    def _labels(self, user_measurements: pl.DataFrame, model_quality: pl.DataFrame | None = None) -> hv.Labels:
+    def _labels(
+        self,
+        user_measurements: pl.DataFrame,
+        model_quality: pl.DataFrame | None = None,
+        speeds: pl.DataFrame | None = None,
+    ) -> hv.Labels:
         df = spectrum_frame(self.explorer, [])
         return hv.Labels(df, kdims=["column", "row"], vdims=["label"]).opts(text_font_size="8pt", text_color="#222222")
 
@@ -232,16 +260,17 @@ class SpectrumHeatmap(pn.viewable.Viewer):
         return pn.pane.Markdown(text, visible=bool(text), margin=(0, 10), name="spectrum-note")
 
     def __panel__(self) -> pn.viewable.Viewable:
-        heat = linked_dmap(self.explorer, self._make, ["user_measurements", "model_quality"])
+        heat = linked_dmap(self.explorer, self._make, ["user_measurements", "model_quality", "speeds"])
         labels = hv.DynamicMap(
-            self._labels, streams=[hv.streams.Params(self.explorer, ["user_measurements", "model_quality"])]
+            self._labels, streams=[hv.streams.Params(self.explorer, ["user_measurements", "model_quality", "speeds"])]
         )
         return pn.Column(
             pn.pane.Markdown(
                 "### Quantisation spectrum\nEvery quant type (rows, most bits first) scored per column: darker "
                 "is better. Size: bits per weight of the whole file; quality: the expected perplexity cost for your "
-                "model (~: estimated, else measured; hover for the band and source); t/s (8B): generation "
-                "speed on Llama-3.1-8B (hardware not stated by the source). CUDA, Metal, CPU: how close "
+                "model (~: estimated, else measured; hover for the band and source); t/s: estimated generation "
+                "speed of your model on your device (with a device picked; else measured on Llama-3.1-8B, hardware "
+                "not stated, marked (8B)). CUDA, Metal, CPU: how close "
                 "generation gets to the memory-bandwidth limit relative to the best type measured in the same "
                 "run; 'slow' means a bigger type generated faster in that "
                 "run (grey: no measurement). † marks legacy types. Hover a cell for the number and its source.",

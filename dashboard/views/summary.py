@@ -66,6 +66,13 @@ def recommendation_markdown(r: Recommendation, cross_model: tuple[str, ...] = ()
             f"**Fit:** {esc(r.best.fit)} · **quality band:** {esc(r.best.quality_band)} ({esc(kind)}: perplexity "
             f"+{r.best.ppl_increase_pct:.1f}%, band +{r.best.cost_low_pct:.1f}% to +{r.best.cost_high_pct:.1f}%)"
         )
+    on_device = r.best or r.offload
+    if on_device and on_device.speed_summary:
+        lines.append(f"\n**On your device ({esc(on_device.quant)}):** {esc(on_device.speed_summary)}")
+    note = r.constraints.device_note()
+    if note:
+        # the first sentence (the budget); the sidebar shows the whole note beside the memory input
+        lines.append("\n" + note.split(". ")[0].rstrip(".") + ".")
     if cross_model:
         lines.append("\n**Bigger model or higher precision?**")
         lines += [f"- {esc(s)}" for s in cross_model]
