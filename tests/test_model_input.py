@@ -100,6 +100,11 @@ def test_an_opened_gguf_is_the_model_with_its_exact_size(tmp_path: Path) -> None
     q4 = ex.model_sizes.filter(pl.col("quant") == "Q4_K_M").row(0, named=True)
     assert q4["weights_gib"] * GIB == pytest.approx(len(raw) + projector.stat().st_size)
     assert "Vision projector" in panel.status
+    # a second projector replaces the first (one per model)
+    panel._opened(projector.name, 1000, read_gguf_header(projector.read_bytes()))
+    q4 = ex.model_sizes.filter(pl.col("quant") == "Q4_K_M").row(0, named=True)
+    assert q4["weights_gib"] * GIB == pytest.approx(len(raw) + 1000)
+    assert ex.constraints.config_spec.name == f"Tiny GGUF + {projector.name}"
 
 
 def test_a_split_part_or_a_broken_file_is_refused_with_a_reason(tmp_path: Path) -> None:

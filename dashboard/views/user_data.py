@@ -171,12 +171,13 @@ class UserDataPanel(pn.viewable.Viewer):
         constraints = self.explorer.constraints
         if result.architecture == "clip" or file_name.lower().startswith("mmproj"):
             base = constraints.model_spec()
-            spec = replace(base, mmproj_bytes=size_bytes, name=f"{base.name} + {file_name}"[:120])
+            model_name = base.name.rsplit(" + ", 1)[0] if base.mmproj_bytes else base.name  # one projector
+            spec = replace(base, mmproj_bytes=size_bytes, name=f"{model_name} + {file_name}"[:120])
             constraints.use_config_spec(spec)
             self._report(
                 "success",
                 f"Vision projector {file_name}: {size_bytes:,} bytes ({size_bytes / 2**30:.2f} GiB) added to "
-                f"{base.name}'s weights for every quant type.",
+                f"{model_name}'s weights for every quant type.",
             )
             return
         spec = result.spec
