@@ -15,7 +15,7 @@ never a silently different model.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from dashboard import limits
@@ -90,7 +90,6 @@ class Architecture:
     router_bias: bool = False
     shared_expert_gate: bool = False
     notes: str = ""
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 _LLAMA_DEFAULTS = {
