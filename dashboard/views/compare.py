@@ -142,7 +142,7 @@ class ModelFrontier(pn.viewable.Viewer):
                 ],
             )
         )
-        self._legend = Legend(items=[], orientation="horizontal", ncols=3, label_text_font_size="8pt")
+        self._legend = Legend(items=[], orientation="horizontal", ncols=2, label_text_font_size="8pt")
         fig.add_layout(self._legend, "below")
         self._points_renderer = points
         self._figure = fig
@@ -280,7 +280,7 @@ class CrossSizeChart(pn.viewable.Viewer):
             )
         )
         # below the chart, so that it covers no line at phone width
-        self._legend = Legend(items=[], orientation="horizontal", ncols=3, label_text_font_size="8pt")
+        self._legend = Legend(items=[], orientation="horizontal", ncols=2, label_text_font_size="8pt")
         fig.add_layout(self._legend, "below")
         self._figure = fig
         self._draw()
