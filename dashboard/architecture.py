@@ -271,9 +271,25 @@ def _tensors(spec: ModelSpec) -> list[Tensor]:
     return out
 
 
-@lru_cache(maxsize=ARCHITECTURE_CACHE_SIZE)
+# A tensor list costs ~0.2 KiB per tensor (0.06 MiB for a 32-layer model, 2.4 MiB at dashboard.limits' 1,260
+# layers). Architectures deeper than any published model (126 layers) go to a small cache of their own, so that a
+# visitor pasting deep configs in a loop cannot fill the server: at most 64 x 0.5 MiB + 4 x 2.4 MiB of tensor lists.
+DEEP_ARCHITECTURE_LAYERS = 256
+DEEP_ARCHITECTURE_CACHE_SIZE = 4
+
+
 def tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
     """Every tensor of ``spec``'s GGUF file (FFN size resolved); cached for the most recent architectures."""
+    return (_deep_tensors if spec.n_layers > DEEP_ARCHITECTURE_LAYERS else _tensors_cached)(spec)
+
+
+@lru_cache(maxsize=ARCHITECTURE_CACHE_SIZE)
+def _tensors_cached(spec: ModelSpec) -> tuple[Tensor, ...]:
+    return tuple(_tensors(spec.resolved()))
+
+
+@lru_cache(maxsize=DEEP_ARCHITECTURE_CACHE_SIZE)
+def _deep_tensors(spec: ModelSpec) -> tuple[Tensor, ...]:
     return tuple(_tensors(spec.resolved()))
 
 

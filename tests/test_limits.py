@@ -210,3 +210,39 @@ def test_parse_time_is_linear_in_the_input(shape) -> None:
     # Linear: 100x the input costs about 100x the time (measured 80x to 120x on an idle machine); quadratic would
     # cost 10,000x. The bound allows 10x per byte for cache effects and a busy shared machine.
     assert ratio < 1_000, f"5 MB took {ratio:.0f}x the time of 50 KB"
+
+
+# Unbounded caches may only be keyed by the project's own fixed names (a table, a priority, a speed class).
+FIXED_KEYS = {"name", "folder", "priority", "speed_class"}
+
+
+def test_every_cache_keyed_by_user_input_is_bounded() -> None:
+    import importlib
+    import inspect
+    import pkgutil
+
+    import dashboard
+
+    checked = 0
+    for info in pkgutil.iter_modules(dashboard.__path__):
+        module = importlib.import_module(f"dashboard.{info.name}")
+        if info.name in ("app",) or info.ispkg:
+            continue
+        for name, obj in vars(module).items():
+            if not hasattr(obj, "cache_parameters") or getattr(obj, "__module__", "") != module.__name__:
+                continue
+            checked += 1
+            params = set(inspect.signature(obj).parameters)
+            if obj.cache_parameters()["maxsize"] is None:
+                assert params <= FIXED_KEYS, f"dashboard.{info.name}.{name} caches {params} without a bound"
+    assert checked >= 10
+
+
+def test_deep_architectures_have_a_small_cache_of_their_own() -> None:
+    from dashboard import architecture
+
+    for i in range(architecture.DEEP_ARCHITECTURE_CACHE_SIZE + 3):
+        spec = ModelSpec(**{**SPEC_8B, "name": f"deep{i}", "n_layers": 1000 + i, "params": 1e12})
+        architecture.tensors(spec)
+    assert architecture._deep_tensors.cache_info().currsize == architecture.DEEP_ARCHITECTURE_CACHE_SIZE
+    assert architecture._tensors_cached.cache_info().maxsize == architecture.ARCHITECTURE_CACHE_SIZE
