@@ -266,13 +266,17 @@ def _serve(num_procs: int):
     return run()
 
 
-async def _session_loop(ctx, url: str, seconds: float, seed: int, out: list[float], errors: list[str]) -> None:
-    import asyncio
-
+async def _open(ctx, url: str, errors: list[str]):
     page = await ctx.new_page()
     page.on("pageerror", lambda e: errors.append(str(e)))
-    await page.goto(url)
+    await page.goto(url, timeout=300_000)
     await page.wait_for_function(JS_IDLE, timeout=300_000, polling=200)
+    return page
+
+
+async def _session_loop(page, seconds: float, seed: int, out: list[float]) -> None:
+    import asyncio
+
     rng = random.Random(seed)
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -282,14 +286,11 @@ async def _session_loop(ctx, url: str, seconds: float, seed: int, out: list[floa
     await page.close()
 
 
-async def _paster_loop(ctx, url: str, seconds: float, errors: list[str]) -> int:
+async def _paster_loop(page, seconds: float) -> int:
     """One session pasting the worst allowed inputs over and over: the deepest, widest allowed architecture and
     5 MB of the slowest llama-perplexity shape."""
     from dashboard import limits
 
-    page = await ctx.new_page()
-    await page.goto(url)
-    await page.wait_for_function(JS_IDLE, timeout=300_000, polling=200)
     await page.get_by_text("Your measurements and models").first.click()
     config = {
         "_name_or_path": "largest-allowed",
@@ -313,7 +314,6 @@ async def _paster_loop(ctx, url: str, seconds: float, errors: list[str]) -> int:
             await page.get_by_role("button", name=button).click()
             await page.get_by_text(done).first.wait_for(timeout=300_000)
             pastes += 1
-    await page.close()
     return pastes
 
 
@@ -337,12 +337,13 @@ def bench_load(num_procs: int = 2) -> dict[str, object]:
             await ctx.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), offline)
             errors: list[str] = []
             many: list[float] = []
-            await asyncio.gather(
-                *(_session_loop(ctx, url, LOAD_SECONDS, i, many, errors) for i in range(LOAD_SESSIONS))
-            )
+            pages = [await _open(ctx, url, errors) for _ in range(LOAD_SESSIONS)]  # opened one after another
+            await asyncio.gather(*(_session_loop(p, LOAD_SECONDS, i, many) for i, p in enumerate(pages)))
+            for page in pages[2:]:
+                await page.close()
             calm: list[float] = []
-            paster = asyncio.create_task(_paster_loop(ctx, url, LOAD_SECONDS, errors))
-            await _session_loop(ctx, url, LOAD_SECONDS, 99, calm, errors)
+            paster = asyncio.create_task(_paster_loop(pages[0], LOAD_SECONDS))
+            await _session_loop(pages[1], LOAD_SECONDS, 99, calm)
             pastes = await paster
             await browser.close()
         return {
