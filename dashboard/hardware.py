@@ -33,7 +33,7 @@ import numpy as np
 import polars as pl
 
 from dashboard import data
-from dashboard.architecture import ModelSpec
+from dashboard.architecture import DEEP_ARCHITECTURE_CACHE_SIZE, DEEP_ARCHITECTURE_LAYERS, ModelSpec
 from dashboard.memory import (
     GB,
     GIB,
@@ -274,9 +274,35 @@ class LayerBytes:
     expert_share: float  # n_experts_used / n_experts (1 for dense models)
 
 
-@lru_cache(maxsize=4096)
 def layer_bytes(spec: ModelSpec, quant: str) -> LayerBytes:
-    """Per-layer bytes of ``spec`` at ``quant``, from the memory model's tensor types (cached, bounded)."""
+    """Per-layer bytes of ``spec`` at ``quant``, from the memory model's tensor types (cached, bounded).
+
+    An entry holds two integers per layer; architectures deeper than any published model (up to 1,260 layers,
+    ~90 KiB an entry) share a small cache of their own, so pasted deep configs cannot fill the server.
+    """
+    deep = spec.n_layers > DEEP_ARCHITECTURE_LAYERS
+    return (_deep_layer_bytes if deep else _layer_bytes)(spec, quant)
+
+
+def _clear_layer_bytes() -> None:
+    _layer_bytes.cache_clear()
+    _deep_layer_bytes.cache_clear()
+
+
+layer_bytes.cache_clear = _clear_layer_bytes  # type: ignore[attr-defined]  # as for an lru_cache
+
+
+@lru_cache(maxsize=4096)
+def _layer_bytes(spec: ModelSpec, quant: str) -> LayerBytes:
+    return _compute_layer_bytes(spec, quant)
+
+
+@lru_cache(maxsize=DEEP_ARCHITECTURE_CACHE_SIZE * 40)  # about 40 quant types per architecture
+def _deep_layer_bytes(spec: ModelSpec, quant: str) -> LayerBytes:
+    return _compute_layer_bytes(spec, quant)
+
+
+def _compute_layer_bytes(spec: ModelSpec, quant: str) -> LayerBytes:
     tt = tensor_types(spec, quant)
     n = spec.n_layers
     dense, experts = [0] * n, [0] * n
