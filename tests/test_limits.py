@@ -186,10 +186,10 @@ def test_fuzz_config_json_text_raises_only_input_error(text: str) -> None:
 def _best_time_s(text: str, repeats: int) -> float:
     best = math.inf
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()  # CPU time: other processes on a shared machine do not count
         with pytest.raises(InputError):
             parse_measurements(text)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return best
 
 
@@ -207,9 +207,9 @@ def test_parse_time_is_linear_in_the_input(shape) -> None:
     small, large = shape(50_000), shape(5_000_000)
     assert len(large) <= 5_000_000
     ratio = _best_time_s(large, 3) / _best_time_s(small, 9)
-    # Linear: 100x the input costs about 100x the time (measured 80x to 120x on an idle machine); quadratic would
-    # cost 10,000x. The bound allows 10x per byte for cache effects and a busy shared machine.
-    assert ratio < 1_000, f"5 MB took {ratio:.0f}x the time of 50 KB"
+    # Linear: 100x the input costs about 100x the time (measured 80x to 120x on a quiet machine); quadratic would
+    # cost 10,000x. The bound allows 20x per byte for memory-cache effects on a busy shared machine.
+    assert ratio < 2_000, f"5 MB took {ratio:.0f}x the time of 50 KB"
 
 
 # Unbounded caches may only be keyed by the project's own fixed names (a table, a priority, a speed class, a
