@@ -185,7 +185,9 @@ class ModelFrontier(pn.viewable.Viewer):
         c = self.explorer.constraints
         group = self.explorer.frontier_group
         reference = frontier["reference"][0] if frontier.height else ""
-        self._figure.title.text = f"{group} at {c.vram_gb:g} GB: expected perplexity vs {reference} at F16"
+        r = self.explorer.recommendation
+        budget_gb = round(r.constraints.budget_gb, 1) if r else c.vram_gb  # the device's budget (Metal limit, GPUs)
+        self._figure.title.text = f"{group} at {budget_gb:g} GB: expected perplexity vs {reference} at F16"
         ceiling = float(frontier["expected_ppl_ratio"].min()) * FRONTIER_Y_SPAN if frontier.height else 0.0
         if frontier.height:
             low = float(frontier["ratio_low"].min())
