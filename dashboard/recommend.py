@@ -9,7 +9,8 @@ and the recommendation can never disagree:
 3. Its quality cost is :func:`dashboard.quality.estimate_quality` **for the chosen model** (perplexity
    increase over that model at F16: measured where a table measured it, else the validated fit), read in the
    dashboard's bands (:func:`dashboard.quality.cost_band_limits`, the KLD bands translated to perplexity).
-   The types that fit (``fits`` or ``tight``) are ranked by the priority:
+   The types that fit (``fits`` or ``tight``; a tight fit is not ranked below a roomier one, so that more
+   memory can never give a worse pick) are ranked by the priority:
 
    * ``quality``: lowest expected cost;
    * ``size``: smallest file among the types in the "good" band or better;
@@ -194,6 +195,7 @@ class Recommendation:
     options: tuple[Option, ...] = field(default=(), repr=False)
     # partly in system RAM: when nothing fits, the type the same priority picks; else a better-quality alternative
     offload: Option | None = None
+    warnings: tuple[str, ...] = ()  # e.g. a context beyond the model's trained maximum
 
     @property
     def fit(self) -> Fit:
@@ -309,7 +311,9 @@ def meets_min_speed(option: Option, min_tokens_per_s: float | None) -> bool:
 def _rank(options: list[Option], priority: Priority, min_tokens_per_s: float | None = None) -> tuple[list[Option], str]:
     """Fitting options (at least the minimum speed) ranked by the priority's rule, and the rule that was applied."""
     fitting = [o for o in options if o.fit in IN_BUDGET and meets_min_speed(o, min_tokens_per_s)]
-    by_quality = sorted(fitting, key=lambda o: (o.fit != "fits", o.ppl_increase_pct, o.total_gib))
+    # fit status is not part of the key: ranking "fits" before "tight" made more memory pick a worse type
+    # (a worse type leaving the headroom overtook a better one still inside it)
+    by_quality = sorted(fitting, key=lambda o: (o.ppl_increase_pct, o.total_gib))
     limit = cost_limit_pct(priority)
     if limit is None:
         return by_quality, "lowest expected quality cost that fits"
@@ -330,9 +334,21 @@ def _gate_label(priority: str) -> str:
     return f'with perplexity +<= {cost_limit_pct(priority):.1f}% ("{band}" or better)'
 
 
+def context_warnings(spec: ModelSpec, context: int) -> tuple[str, ...]:
+    """A warning when ``context`` exceeds the context the model was trained on (its ``max_context``)."""
+    if context <= spec.max_context:
+        return ()
+    return (
+        f"{_context_label(context)} context is beyond {spec.name}'s trained maximum of "
+        f"{_context_label(spec.max_context)} ({spec.max_context:,} tokens): the memory is computed, but the model's "
+        "answers degrade past what it was trained on unless it is extended (RoPE scaling).",
+    )
+
+
 def recommend(constraints: Constraints) -> Recommendation:
     """Recommend a quant type for ``constraints``; see the module docstring for the rules."""
     spec = resolve_model(constraints.model)
+    warnings = context_warnings(spec, constraints.context)
     options = evaluate(constraints)
     minimum = constraints.min_tokens_per_s
     ranked, rule = _rank(options, constraints.priority, minimum)
@@ -358,14 +374,16 @@ def recommend(constraints: Constraints) -> Recommendation:
             suggestions=tuple(suggestions(constraints, options)),
             options=tuple(options),
             offload=offload,
+            warnings=warnings,
         )
     best = ranked[0]
     band = best.quality_band
     path.append(rule_node(constraints.priority, best.ppl_increase_pct))
     reasons = [
-        f"{best.fit.capitalize()}: needs {best.total_gib:.1f} GiB ({best.weights_gib:.1f} weights + "
-        f"{best.kv_cache_gib:.2f} KV cache + {best.overhead_gib:.2f} buffers), {best.free_gib:.1f} GiB free of "
-        f"{constraints.budget_gib:.1f} GiB.",
+        # decimal GB throughout, as memory is sold and as the budget was given
+        f"{best.fit.capitalize()}: needs {_gb(best.total_gib)} ({gib_to_gb(best.weights_gib):.1f} weights + "
+        f"{gib_to_gb(best.kv_cache_gib):.2f} KV cache + {gib_to_gb(best.overhead_gib):.2f} buffers), "
+        f"{gib_to_gb(best.free_gib):.1f} GB free of {_gb_label(constraints.budget_gb)} GB.",
         f"Rule for priority '{constraints.priority}': {rule}.",
         f"Quality cost for {spec.name}: perplexity +{best.ppl_increase_pct:.1f}% over F16 ({band}; "
         f"{best.cost_interval}: +{best.cost_low_pct:.1f}% to +{best.cost_high_pct:.1f}%; {best.quality_basis})"
@@ -409,6 +427,7 @@ def recommend(constraints: Constraints) -> Recommendation:
         path=tuple(path),
         options=tuple(options),
         offload=offload,
+        warnings=warnings,
     )
 
 
@@ -443,21 +462,24 @@ def suggestions(constraints: Constraints, options: list[Option]) -> list[str]:
     """What would make something fit: less context, a quantised KV cache, a smaller model, partial offload."""
     out = []
     smallest = min(options, key=lambda o: o.total_gib)
+    minimum = constraints.min_tokens_per_s
     for context in sorted({c for c in CONTEXT_SIZES_TOKENS if c < constraints.context}, reverse=True):
-        e = estimate(constraints.model, smallest.quant, context, constraints.kv_cache)
-        if fit_status(e.total_gib, constraints.budget_gib) in IN_BUDGET:
+        # the type the priority's own rule would pick at that context, not merely the smallest one
+        ranked, _ = _rank(evaluate(replace(constraints, context=context)), constraints.priority, minimum)
+        if ranked:
             out.append(
-                f"Reduce the context to {_context_label(context)}: {smallest.quant} then needs {_gb(e.total_gib)}."
+                f"Reduce the context to {_context_label(context)}: {ranked[0].quant} then fits "
+                f"({_gb(ranked[0].total_gib)})."
             )
             break
     for kv in ("q8_0", "q4_0"):
         if kv == constraints.kv_cache or (constraints.kv_cache == "q4_0"):
             continue
-        e = estimate(constraints.model, smallest.quant, constraints.context, kv)
-        if fit_status(e.total_gib, constraints.budget_gib) in IN_BUDGET:
+        ranked, _ = _rank(evaluate(replace(constraints, kv_cache=kv)), constraints.priority, minimum)
+        if ranked:
             out.append(
-                f"Quantise the KV cache to {kv} (needs flash attention): {smallest.quant} then needs "
-                f"{_gb(e.total_gib)}."
+                f"Quantise the KV cache to {kv} (needs flash attention): {ranked[0].quant} then fits "
+                f"({_gb(ranked[0].total_gib)})."
             )
             break
     o = _offload_choice(options, constraints.priority, constraints.min_tokens_per_s)
@@ -516,22 +538,34 @@ def _sweet_spots(
             ranked, _ = _rank(options, priority)
             best = ranked[0] if ranked else None
             partial = [o for o in options if o.fit == "partial offload"]
-            fit = best.fit if best else ("partial offload" if partial else "no")
+            pick = best or (min(partial, key=lambda o: o.ppl_increase_pct) if partial else None)
+            fit = pick.fit if pick else "no"
+            quant = pick.quant if pick else ""
             rows.append(
                 {
                     "model": name,
                     "vram_gb": float(vram),
-                    "quant": best.quant
-                    if best
-                    else (min(partial, key=lambda o: o.ppl_increase_pct).quant if partial else ""),
+                    "quant": quant,
                     "fit": fit,
-                    "total_gib": best.total_gib if best else float("nan"),
-                    "ppl_increase_pct": best.ppl_increase_pct if best else float("nan"),
-                    "quality_band": best.quality_band if best else "",
-                    "basis_kind": quality_mod.basis_kind(best.quality_basis) if best else "",
+                    "label": cell_label(quant, fit),
+                    "total_gib": pick.total_gib if pick else float("nan"),
+                    "ppl_increase_pct": pick.ppl_increase_pct if pick else float("nan"),
+                    "quality_band": pick.quality_band if pick else "",
+                    "basis_kind": quality_mod.basis_kind(pick.quality_basis) if pick else "",
                 }
             )
     return pl.DataFrame(rows)
+
+
+def cell_label(quant: str, fit: str) -> str:
+    """The text of a sweet-spots cell: the type, and on a second line whether it only runs with partial offload.
+
+    Partial offload is the one case where more memory may give a lower-quality pick (one that fits entirely,
+    and so runs much faster), so the cell says it rather than leaving it to the colour.
+    """
+    if not quant:
+        return "—"
+    return f"{quant}\npartial" if fit == "partial offload" else quant
 
 
 def rule_node(priority: Priority, ppl_increase_pct: float) -> str:

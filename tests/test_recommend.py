@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dashboard.memory import estimate
 from dashboard.recommend import (
+    CONTEXT_SIZES_TOKENS,
     PRIORITIES,
     Constraints,
+    cell_label,
     cost_limit_pct,
     decision_tree,
     fit_status,
@@ -112,9 +116,11 @@ def test_sweet_spot_cells_equal_the_recommender() -> None:
 
 
 def test_grid_fits_improve_with_vram() -> None:
+    # once something runs entirely in memory it keeps doing so; "fits" may be followed by "tight" because a
+    # better type that fits only inside the headroom outranks a worse roomy one (quality never drops)
     grid = sweet_spots(models=["Llama-3.1-70B"], context=8192)
-    order = ["no", "partial offload", "tight", "fits"]
-    ranks = [order.index(f) for f in grid.sort("vram_gb")["fit"]]
+    order = ["no", "partial offload", "in memory", "in memory"]
+    ranks = [order.index(f) for f in grid.sort("vram_gb")["fit"].replace({"tight": "in memory", "fits": "in memory"})]
     assert ranks == sorted(ranks)
 
 
@@ -148,3 +154,63 @@ def test_the_quality_cost_is_the_chosen_models_own_estimate() -> None:
     seventy = recommend(Constraints("Llama-3.1-70B", 24, 8192, "f16", "CUDA", "quality"))
     assert eight.best.mean_kld is not None  # measured on Llama-3-8B, shown where it was measured
     assert seventy.best.mean_kld is None  # never borrowed from the 8B
+
+
+@pytest.mark.parametrize("priority", PRIORITIES)
+@pytest.mark.parametrize("kv", ["f16", "q8_0"])
+def test_sweet_spots_never_get_worse_with_more_memory_unless_leaving_partial_offload(priority: str, kv: str) -> None:
+    """The whole grid (every catalog model, every memory size, every context): a bigger budget never picks a
+    lower-quality type, except where the smaller budget's pick only ran with partial offload, and then that
+    cell says so in its text."""
+    for context in CONTEXT_SIZES_TOKENS:
+        grid = sweet_spots(context=context, kv_cache=kv, priority=priority)
+        for (model,), cells in grid.group_by("model", maintain_order=True):
+            cells = cells.sort("vram_gb").to_dicts()
+            for low, high in pairwise(cells):
+                if not low["quant"] or not high["quant"]:
+                    assert not low["quant"], f"{model}: {low['vram_gb']} GB has a pick, {high['vram_gb']} GB none"
+                    continue
+                if high["ppl_increase_pct"] > low["ppl_increase_pct"]:
+                    where = f"{model} at {context} tokens: {low['vram_gb']:g} GB {low['quant']} ({low['fit']})"
+                    assert low["fit"] == "partial offload", f"{where} -> {high['vram_gb']:g} GB {high['quant']}"
+                    assert high["fit"] in ("fits", "tight"), where
+                    assert "partial" in low["label"], where
+
+
+def test_a_tight_fit_is_not_ranked_below_a_worse_roomy_one() -> None:
+    # 27 GB: IQ1_M fits inside the headroom only; 27.5 GB: IQ1_S (worse) leaves the headroom. Ranking "fits"
+    # first made the bigger budget pick IQ1_S.
+    a = recommend(Constraints("Qwen2.5-72B", 27.0, 8192, "f16", "CUDA", "quality"))
+    b = recommend(Constraints("Qwen2.5-72B", 27.5, 8192, "f16", "CUDA", "quality"))
+    assert b.best.ppl_increase_pct <= a.best.ppl_increase_pct
+
+
+def test_partial_offload_cells_say_so() -> None:
+    assert cell_label("IQ3_XXS", "partial offload") == "IQ3_XXS\npartial"
+    assert cell_label("Q4_K_M", "fits") == "Q4_K_M"
+    assert cell_label("", "no") == "—"
+
+
+def test_reduce_context_names_the_best_type_that_would_then_fit() -> None:
+    c = Constraints("Llama-3.1-8B", 6, 131072, "f16", "CUDA", "quality")
+    r = recommend(c)
+    hint = next(s for s in r.suggestions if s.startswith("Reduce the context"))
+    context = {"32K": 32768, "16K": 16384, "8K": 8192, "4K": 4096, "2K": 2048}[hint.split(" to ")[1].split(":")[0]]
+    best_then = recommend(Constraints("Llama-3.1-8B", 6, context, "f16", "CUDA", "quality")).best
+    assert f": {best_then.quant} then fits" in hint
+    assert best_then.quant != "IQ1_S"
+
+
+def test_context_beyond_the_trained_maximum_is_warned_about() -> None:
+    r = recommend(Constraints("Gemma-2-9B", 24, 32768, "f16", "CUDA", "quality"))
+    assert any("beyond Gemma-2-9B's trained maximum of 8K (8,192 tokens)" in w for w in r.warnings)
+    assert recommend(Constraints("Gemma-2-9B", 24, 8192, "f16", "CUDA", "quality")).warnings == ()
+    nothing = recommend(Constraints("Phi-3-mini-4k-instruct", 1, 131072, "f16", "CUDA", "quality"))
+    assert nothing.best is None and nothing.warnings
+
+
+def test_the_recommendation_speaks_decimal_gb_only() -> None:
+    r = recommend(Constraints("Llama-3.1-8B", 24, 8192, "f16", "CUDA", "quality"))
+    text = " ".join((r.summary(), *r.reasons, *r.suggestions))
+    assert "GiB" not in text
+    assert f"free of {24:g} GB" in text
