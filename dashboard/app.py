@@ -16,7 +16,7 @@ import holoviews as hv
 import panel as pn
 import param
 
-from dashboard.state import CUSTOM_MODEL, URL_PARAMETERS, Explorer, UserConstraints
+from dashboard.state import CUSTOM_MODEL, TEMPLATE_URL_PARAMETERS, URL_PARAMETERS, Explorer, UserConstraints
 from dashboard.views.compare import CrossSizeChart, ModelFrontier
 from dashboard.views.device import DevicePanel
 from dashboard.views.efficiency import EfficiencyCharts
@@ -35,7 +35,8 @@ PHONE_CSS = """
 @media (min-width: 701px) { body { overflow: hidden; } }
 @media (max-width: 700px) {
   #content { flex-direction: column; overflow-y: auto; }
-  #sidebar { min-width: 100% !important; max-width: 100% !important; height: auto !important; flex-shrink: 0; }
+  #sidebar { min-width: 100% !important; max-width: 100% !important; height: auto !important; flex-shrink: 0;
+             box-sizing: border-box; }
   #main { flex-shrink: 0; }
   #main { overflow: visible !important; }
   #header .title { font-size: 1.05rem !important; white-space: nowrap; overflow: hidden; text-overflow: ellipsis;
@@ -67,7 +68,10 @@ def sync_url(constraints: UserConstraints, notice: pn.pane.Alert) -> None:
         return
 
     def to_url(*_events: object) -> None:
-        query = urllib.parse.urlencode(constraints.query())
+        # Panel's own parameters (?theme=dark from the theme toggle) stay in the address bar
+        current = urllib.parse.parse_qs(location.search.lstrip("?"))
+        panel_owned = {k: v[-1] for k, v in current.items() if k in TEMPLATE_URL_PARAMETERS}
+        query = urllib.parse.urlencode({**panel_owned, **constraints.query()})
         if location.search.lstrip("?") != query:
             location.search = "?" + query
 
@@ -76,6 +80,8 @@ def sync_url(constraints: UserConstraints, notice: pn.pane.Alert) -> None:
         notice.object = "<br>".join(html.escape(n) for n in notices)
         notice.visible = bool(notices)
 
+    if notice.visible:
+        to_url()  # what the load ignored leaves the address bar, so a shared or reloaded link shows this page
     constraints.param.watch(to_url, [*URL_PARAMETERS, "config_spec"])  # a new paste changes the link too
     location.param.watch(from_url, "search")
 

@@ -336,6 +336,10 @@ def constraints_from_query(query: dict[str, list[str] | str]) -> tuple[dict[str,
         if key in choices:
             if key == "raise_metal_limit":
                 value = value.lower()
+            # typed by hand: backend=metal means Metal
+            by_lower = {c.lower(): c for c in choices[key]}
+            if value not in choices[key] and value.lower() in by_lower:
+                value = by_lower[value.lower()]
             if value in choices[key]:
                 valid[key] = value == "true" if key == "raise_metal_limit" else value
             elif key == "model" and value == CONFIG_MODEL:

@@ -232,3 +232,16 @@ def test_the_templates_theme_parameter_is_not_reported_as_unknown() -> None:
     valid, notices = constraints_from_query({"theme": ["dark"], "vram_gb": ["24"]})
     assert valid == {"vram_gb": 24.0}
     assert notices == []
+
+
+def test_choices_in_the_url_are_case_insensitive() -> None:
+    valid, notices = constraints_from_query({"backend": ["metal"], "priority": ["SPEED"], "kv_cache": ["Q8_0"]})
+    assert notices == []
+    assert valid == {"backend": "Metal", "priority": "speed", "kv_cache": "q8_0"}
+
+
+def test_url_notices_print_bounds_as_plain_numbers() -> None:
+    _, notices = constraints_from_query({"context": ["5"], "vram_gb": ["0"]})
+    text = " ".join(notices)
+    assert "1,048,576" in text and "1,024" in text
+    assert "e+" not in text
