@@ -30,6 +30,31 @@ DIMMED_ALPHA = 0.15
 TOOLS = ["hover", "tap", "box_select", "lasso_select"]
 
 
+def relative_luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of a ``#RRGGBB`` colour (0 black .. 1 white)."""
+    channels = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two colours (1 .. 21; text needs at least 4.5)."""
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_colour_on(background: str) -> str:
+    """Black or white, whichever reads better on ``background`` (the better one is >= 4.58:1 on any colour)."""
+    dark, light = "#000000", "#FFFFFF"
+    return dark if contrast_ratio(dark, background) >= contrast_ratio(light, background) else light
+
+
+def palette_colour(palette: list[str] | tuple[str, ...], value: float, low: float = 0.0, high: float = 1.0) -> str:
+    """The colour a linear colour mapper over ``palette`` gives ``value`` (Bokeh's binning)."""
+    n = len(palette)
+    return palette[min(n - 1, max(0, int((value - low) / (high - low) * n)))]
+
+
 def emphasis(quants: pd.Series, selected: list[str]) -> pd.Series:
     """1.0 for selected quant types (or for all when nothing is selected), a faint alpha for the rest."""
     if not selected:
@@ -77,7 +102,8 @@ def hv_pane(obj: object, name: str, **kwargs: Any) -> pn.pane.HoloViews:
 
 def scroll_box(*objects: Any) -> pn.Column:
     """Keep a wide chart (one with a ``min_width``) readable on phones: it scrolls sideways in its own box."""
-    return pn.Column(*objects, sizing_mode="stretch_width", styles={"overflow-x": "auto"}, min_width=0)
+    # min-width as a style: Panel derives a layout's min_width from its children's and ignores min_width=0
+    return pn.Column(*objects, sizing_mode="stretch_width", styles={"overflow-x": "auto", "min-width": "0"})
 
 
 def off_event_loop(work: Callable[[], Any], done: Callable[[Any], None]) -> None:

@@ -47,7 +47,16 @@ def efficiency_frame(selected: list[str], user: pl.DataFrame | None = None) -> p
     )
     if user is not None and user.height:
         df = pl.concat([df, user_efficiency(user)])
-    df = df.with_columns(pl.col("model").replace(short).alias("model_label"))
+    # a long model name of the user's must not take the axis over: the label keeps 12 characters, the
+    # tooltip the whole name
+    user_label = pl.col("model").str.strip_suffix(" (yours)")
+    user_label = pl.when(user_label.str.len_chars() > 12).then(user_label.str.slice(0, 11) + "…").otherwise(user_label)
+    df = df.with_columns(
+        pl.when(pl.col("table") == "yours")
+        .then(user_label + " (yours)")
+        .otherwise(pl.col("model").replace(short))
+        .alias("model_label")
+    )
     emphasis = (
         pl.lit(1.0) if not selected else pl.when(pl.col("quant").is_in(selected)).then(1.0).otherwise(DIMMED_ALPHA)
     )
@@ -121,8 +130,16 @@ class EfficiencyCharts(pn.viewable.Viewer):
         # grouped bars are drawn group by group (model); keep the data in that order so that a selected
         # bar's index maps back to its row
         df = to_pandas(frame.sort("f16_size_gb", "quant"))
-        # log bars grow up from the axis floor (HoloViews takes it from the dimension's range)
-        floor = 10 ** np.floor(np.log10(df["pct_per_gb_saved"].min()))
+        # log bars grow up from the axis floor (HoloViews takes it from the dimension's range). A type that
+        # measured no worse than F16 (a user's Q8_0 often does) has no cost to draw: its bar stays at the floor,
+        # and the tooltip gives its value. Without this, one such row made the floor NaN and emptied the chart.
+        positive = df["pct_per_gb_saved"] > 0
+        floor = 10 ** np.floor(np.log10(df.loc[positive, "pct_per_gb_saved"].min())) if positive.any() else 1e-3
+        df["per_gb_label"] = [
+            f"{v:.3f}%/GB" if ok else "no cost (no worse than F16)"
+            for v, ok in zip(df["pct_per_gb_saved"], positive, strict=True)
+        ]
+        df["pct_per_gb_saved"] = df["pct_per_gb_saved"].where(positive, floor)
         return hv.Bars(
             df,
             kdims=[hv.Dimension("quant", label="Quant type"), hv.Dimension("model_label", label="Model")],
@@ -131,6 +148,8 @@ class EfficiencyCharts(pn.viewable.Viewer):
                 "emphasis",
                 "perplexity_added_pct",
                 "gb_saved",
+                "model",
+                "per_gb_label",
             ],
         ).opts(
             logy=True,
@@ -141,7 +160,12 @@ class EfficiencyCharts(pn.viewable.Viewer):
             nonselection_alpha=1.0,
             selection_alpha=1.0,
             legend_position="top_right",
-            hover_tooltips=[("Quant", "@quant"), ("Model", "@model_label"), ("Per GB", "@pct_per_gb_saved{0.000}%/GB")],
+            hover_tooltips=[
+                ("Quant", "@quant"),
+                ("Model", "@model"),
+                ("Perplexity added", "@perplexity_added_pct{0.00}%"),
+                ("Per GB saved", "@per_gb_label"),
+            ],
         )
 
     def __panel__(self) -> pn.viewable.Viewable:

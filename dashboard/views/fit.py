@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import holoviews as hv
+import pandas as pd
 import panel as pn
 import param
 import polars as pl
 from bokeh.models import ColumnDataSource, FactorRange, HoverTool, Range1d, Span
 from bokeh.plotting import figure
 
+from dashboard.memory import gib_to_gb
 from dashboard.recommend import FIT_ORDER, VRAM_SIZES_GB
 from dashboard.state import Explorer, to_pandas
-from dashboard.views.common import FIT_COLOURS, hv_pane, scroll_box
+from dashboard.views.common import DIMMED_ALPHA, FIT_COLOURS, hv_pane, scroll_box
 
 
 class SweetSpots(pn.viewable.Viewer):
@@ -19,14 +21,15 @@ class SweetSpots(pn.viewable.Viewer):
 
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
 
-    def _make(self, sweet_spots: pl.DataFrame | None = None) -> hv.HeatMap:
+    def _grid(self) -> pd.DataFrame:
         grid = to_pandas(self.explorer.sweet_spots)
         grid["vram"] = grid["vram_gb"].map(lambda v: f"{v:g} GB")
         grid["fit_code"] = grid["fit"].map(FIT_ORDER.index).astype(float)
-        # the "best model" row names a model and a type: show the size and the type ("70B IQ2_XXS")
-        grid["label"] = grid["quant"].map(lambda q: " ".join(q.split(" ")[0].split("-")[-1:] + q.split(" ")[1:]))
-        grid["label"] = grid["label"].where(grid["quant"] != "", "—")
         grid["total_gb"] = grid["total_gib"] * 2**30 / 1e9
+        return grid
+
+    def _make(self, sweet_spots: pl.DataFrame | None = None) -> hv.HeatMap:
+        grid = self._grid()
         models = list(dict.fromkeys(grid["model"]))
         c = self.explorer.constraints
         heat = hv.HeatMap(
@@ -63,35 +66,44 @@ class SweetSpots(pn.viewable.Viewer):
                 ("Needs", "@total_gb{0.0} GB"),
                 ("Quality cost", "+@ppl_increase_pct{0.0}% perplexity (@basis_kind; @quality_band)"),
             ],
-            title=f"Best type per cell at {c.context:,} tokens, {c.kv_cache} KV cache, priority {c.priority}",
+            title=f"At {c.context:,} tokens, {c.kv_cache} KV cache, priority {c.priority}",
             xaxis="top",
         )
-        labels = hv.Labels(grid, kdims=["vram", "model"], vdims=["label"]).opts(
+        return heat
+
+    def _labels(self, sweet_spots: pl.DataFrame | None = None) -> hv.Labels:
+        return hv.Labels(self._grid(), kdims=["vram", "model"], vdims=["label"]).opts(
             text_font_size="8pt", text_color="#1A1A1A"
         )
-        return heat * labels
 
     def __panel__(self) -> pn.viewable.Viewable:
         dmap = hv.DynamicMap(self._make, streams=[hv.streams.Params(self.explorer, ["sweet_spots"])])
-        tap = hv.streams.Tap(source=dmap, x=None, y=None)
+        labels = hv.DynamicMap(self._labels, streams=[hv.streams.Params(self.explorer, ["sweet_spots"])])
+        # the tap tool selects a cell; its index (into the gridded heatmap) names the model and the budget. The
+        # stream's source is the heatmap alone: on the overlay it would follow the labels' data instead.
+        selection = hv.streams.Selection1D(source=dmap)
 
-        def on_tap(x: str | None, y: str | None) -> None:
-            if x is None or y is None:
+        def on_select(index: list[int]) -> None:
+            if not index or dmap.last is None:
                 return
-            model = str(y)
+            frame = dmap.last.gridded.dframe()
+            if not 0 <= index[0] < len(frame):
+                return
+            cell = frame.iloc[index[0]]
+            model, vram_gb = str(cell["model"]), float(str(cell["vram"]).removesuffix(" GB"))
             if model not in self.explorer.constraints.param.model.objects:
                 # the "best model" row: use the model its cell names
-                cell = self.explorer.sweet_spots.filter(
-                    (pl.col("model") == model) & (pl.col("vram_gb") == float(str(x).removesuffix(" GB")))
-                )
-                if cell.is_empty() or not cell["quant"][0]:
+                if not cell["quant"]:
                     return
-                model = cell["quant"][0].split(" ")[0]
-            with param.parameterized.batch_call_watchers(self.explorer.constraints):
-                self.explorer.constraints.model = model
-                self.explorer.constraints.vram_gb = float(str(x).removesuffix(" GB"))
+                model = str(cell["quant"]).split(" ")[0]
 
-        tap.add_subscriber(on_tap)
+            def apply() -> None:
+                self.explorer.constraints.param.update(model=model, vram_gb=vram_gb)
+
+            # the stream calls back outside the document lock; Bokeh-backed views must update inside it
+            pn.state.execute(apply, schedule=True)
+
+        selection.add_subscriber(on_select)
         legend = pn.pane.HTML(
             " ".join(
                 f'<span style="display:inline-block;width:12px;height:12px;background:{FIT_COLOURS[f]};'
@@ -100,7 +112,7 @@ class SweetSpots(pn.viewable.Viewer):
             ),
             margin=(0, 10),
         )
-        self._tap = tap
+        self._selection = selection  # keep the stream alive as long as the view
         return pn.Column(
             pn.pane.Markdown(
                 "### Sweet spots\nEvery catalog model against common memory sizes, computed by the memory model "
@@ -111,9 +123,10 @@ class SweetSpots(pn.viewable.Viewer):
             ),
             legend,
             scroll_box(
-                hv_pane(dmap, sizing_mode="stretch_width", min_height=520, min_width=560, name="sweet-spots"),
+                hv_pane(dmap * labels, sizing_mode="stretch_width", min_height=520, min_width=560, name="sweet-spots"),
             ),
             sizing_mode="stretch_width",
+            styles={"min-width": "0"},  # the chart's own min_width must not widen the text above it
         )
 
 
@@ -134,7 +147,7 @@ class MemoryBreakdown(pn.viewable.Viewer):
         super().__init__(**params)
         self._source = ColumnDataSource(data=self._data())
         self._figure = figure(
-            x_range=FactorRange(*self._source.data["quant"]),
+            x_range=FactorRange(*self._source.data["label"]),
             y_range=Range1d(0, 1),
             height=360,
             sizing_mode="stretch_width",
@@ -146,11 +159,24 @@ class MemoryBreakdown(pn.viewable.Viewer):
         )
         renderers = self._figure.vbar_stack(
             list(PARTS),
-            x="quant",
+            x="label",
             width=0.75,
             color=list(PART_COLOURS),
             source=self._source,
             legend_label=list(PARTS),
+            fill_alpha="emphasis",  # linked highlighting: the selected quant types stay strong
+            line_alpha="emphasis",
+        )
+        # a bar far above the budget is cut at the top of the axis and says its total there
+        self._figure.text(
+            x="label",
+            y="overflow_y",
+            text="overflow_text",
+            source=self._source,
+            text_align="center",
+            text_baseline="top",
+            text_font_size="8pt",
+            text_color="#FFFFFF",
         )
         self._figure.add_tools(
             HoverTool(
@@ -175,14 +201,34 @@ class MemoryBreakdown(pn.viewable.Viewer):
         self._speed = pn.pane.Markdown("", name="memory-speed", margin=(0, 10), sizing_mode="stretch_width")
         self._refresh()
 
+    def _y_end(self, totals: list[float]) -> float:
+        """Top of the axis: the budget and the bars, but at most twice the budget (one 80 GB bar must not
+        squash the rest; a cut bar says its total)."""
+        budget = self.explorer.recommendation.constraints.budget_gb
+        return max(budget, min(max(totals, default=0.0), 2 * budget)) * 1.12
+
     def _data(self) -> dict[str, list]:
         df = self.explorer.memory_breakdown
+        by_part = {
+            part: {q: gib_to_gb(v) for q, v in df.filter(pl.col("part") == part).select("quant", "gib").iter_rows()}
+            for part in PARTS
+        }
         quants = list(dict.fromkeys(df["quant"]))
-        data: dict[str, list] = {"quant": quants}
-        for part in PARTS:
-            by_quant = dict(df.filter(pl.col("part") == part).select("quant", "gib").iter_rows())
-            data[part] = [by_quant.get(q, 0.0) * 2**30 / 1e9 for q in quants]
-        data["total"] = [sum(data[p][i] for p in PARTS) for i in range(len(quants))]
+        total = {q: sum(by_part[p].get(q, 0.0) for p in PARTS) for q in quants}
+        quants.sort(key=lambda q: total[q])  # smallest to largest
+        best = self.explorer.recommendation.best if self.explorer.recommendation else None
+        pick = best.quant if best else None
+        selected = self.explorer.selected_quants
+        data: dict[str, list] = {
+            "quant": quants,
+            "label": [f"{q} (pick)" if q == pick else q for q in quants],
+            **{part: [by_part[part].get(q, 0.0) for q in quants] for part in PARTS},
+            "total": [total[q] for q in quants],
+            "emphasis": [1.0 if not selected or q in selected else DIMMED_ALPHA for q in quants],
+        }
+        end = self._y_end(data["total"])
+        data["overflow_y"] = [end * 0.98 for _ in quants]
+        data["overflow_text"] = [f"{t:.0f} GB ↑" if t > end else "" for t in data["total"]]
         # the chosen model's own expected cost of each type (dashboard.quality), with its band and basis
         cost = {r["quant"]: r for r in df.filter(pl.col("part") == PARTS[0]).iter_rows(named=True)}
         data["cost"] = [
@@ -194,7 +240,7 @@ class MemoryBreakdown(pn.viewable.Viewer):
         ]
         return data
 
-    @param.depends("explorer.memory_breakdown", "explorer.recommendation", watch=True)
+    @param.depends("explorer.memory_breakdown", "explorer.recommendation", "explorer.selected_quants", watch=True)
     def _refresh(self) -> None:
         data = self._data()
         r = self.explorer.recommendation
@@ -205,11 +251,11 @@ class MemoryBreakdown(pn.viewable.Viewer):
             if on_device and on_device.speed_summary
             else ""
         )
-        if list(self._figure.x_range.factors) != data["quant"]:
-            self._figure.x_range.factors = data["quant"]
+        if list(self._figure.x_range.factors) != data["label"]:
+            self._figure.x_range.factors = data["label"]
         if data != self._source.data:
             self._source.data = data
-        self._figure.y_range.end = max(budget, max(data["total"], default=0.0)) * 1.12
+        self._figure.y_range.end = self._y_end(data["total"])
         self._budget.location = budget
         self._figure.title.text = f"Memory needed; dashed line: your {budget:g} GB budget"
 

@@ -9,6 +9,7 @@ import panel as pn
 import param
 import polars as pl
 
+from dashboard.memory import gib_to_gb
 from dashboard.quality import cost_band_limits
 from dashboard.quants import QUALITY_BANDS
 from dashboard.state import Explorer, to_pandas
@@ -79,14 +80,19 @@ class QualityScatter(pn.viewable.Viewer):
         df = df[df[y] > 0].copy()
         df["emphasis"] = emphasis(df["quant"], selected_quants).to_numpy()
         df["colour"] = df["family"].map(FAMILY_COLOURS).fillna("#555555")
-        df["size"] = np.where(df["quant"].isin(selected_quants), 14, 9)
+        mine = df["origin"] == "yours"
+        # the user's diamonds are bigger than the built-in points and drawn last, on top of them
+        df["size"] = np.where(df["quant"].isin(selected_quants), 14, 9) + np.where(mine, 6, 0)
         df["marker"] = df["basis_kind"].map(MARKERS).fillna("circle") if y == "ppl_increase_pct" else "circle"
-        df.loc[df["origin"] == "yours", "marker"] = "diamond"
+        df.loc[mine, "marker"] = "diamond"
+        df["kind"] = [f"{f}, {n}" if n else f for f, n in zip(df["family"], df["legacy_note"], strict=True)]
+        df["weights_gb"] = gib_to_gb(df["weights_gib"])  # decimal GB, like every size on the page
+        df = df.sort_values("origin", key=lambda o: o == "yours", kind="stable")
         model = self.explorer.recommendation.constraints.model
         name = model if isinstance(model, str) else model.name
         return hv.Scatter(
             df,
-            kdims=[hv.Dimension("weights_gib", label=f"File size for {name} (GiB)")],
+            kdims=[hv.Dimension("weights_gb", label=f"File size for {name} (GB)")],
             vdims=[
                 hv.Dimension(y, label=metric),
                 "quant",
@@ -101,6 +107,8 @@ class QualityScatter(pn.viewable.Viewer):
                 "file_bits_per_weight",
                 "quality_source",
                 "legacy_note",
+                "kind",
+                "weights_gib",
                 "emphasis",
                 "colour",
                 "size",
@@ -118,8 +126,8 @@ class QualityScatter(pn.viewable.Viewer):
             selection_alpha=1.0,
             tools=TOOLS,
             hover_tooltips=[
-                ("Quant", "@quant (@family @legacy_note)"),
-                ("File size", "@weights_gib{0.00} GiB"),
+                ("Quant", "@quant (@kind)"),
+                ("File size", "@weights_gb{0.00} GB"),
                 ("Bits per weight", "@file_bits_per_weight{0.00} (Llama-3.1-8B file)"),
                 (
                     "Cost, your model",
@@ -141,7 +149,7 @@ class QualityScatter(pn.viewable.Viewer):
         else:
             f16 = quality_points(self.explorer)["f16_perplexity"][0]
             ideal, acceptable, floor = 0.01 * f16, 0.05 * f16, 1e-3
-        labels = {"x": "File size for your model (GiB)", "y": f"{metric}, log scale"}
+        labels = {"x": "File size for your model (GB)", "y": f"{metric}, log scale"}
         return hv.HSpan(floor, ideal).redim.label(**labels).opts(color="#009E73", alpha=0.12) * hv.HSpan(
             ideal, acceptable
         ).redim.label(**labels).opts(color="#F0E442", alpha=0.18)

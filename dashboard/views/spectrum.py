@@ -10,14 +10,26 @@ import pandas as pd
 import panel as pn
 import param
 import polars as pl
+from bokeh.models import FixedTicker
+from bokeh.palettes import Viridis256
 
-from dashboard.quality import COST_FLOOR_PCT
-from dashboard.quants import BACKENDS
+from dashboard.memory import gib_to_gb
+from dashboard.quality import COST_FLOOR_PCT, cost_band
+from dashboard.quants import BACKENDS, quality_band
 from dashboard.state import Explorer
-from dashboard.views.common import DIMMED_ALPHA, hv_pane, linked_dmap
+from dashboard.views.common import (
+    DIMMED_ALPHA,
+    hv_pane,
+    linked_dmap,
+    palette_colour,
+    scroll_box,
+    text_colour_on,
+)
 
 SPEED_COLUMN = "t/s"
 COLUMNS = ["Size", "Quality", SPEED_COLUMN, *BACKENDS, "Notes"]
+SCORE_PALETTE = Viridis256  # dark purple (worst) .. yellow (best)
+NO_DATA = "#F2F2F2"
 # Rows of the user's data drawn in the spectrum (8 cells each); more are named in a note under the chart and stay
 # in the quality chart and the download. 100,000 rows would be 800,000 cells in one session's browser and server.
 MAX_SPECTRUM_USER_ROWS = 2_000
@@ -102,9 +114,11 @@ def spectrum_frame(explorer: Explorer, selected: list[str]) -> pd.DataFrame:
                 **base,
                 "column": "Quality",
                 "score": quality_score[i],
+                # the band's word first (it reads faster than a number), then the cost (~: estimated)
                 "label": "—"
                 if c is None
-                else f"{'' if c['basis_kind'] == 'measured' else '~'}+{c['ppl_increase_pct']:.1f}%",
+                else f"{cost_band(c['ppl_increase_pct'])}\n"
+                f"{'' if c['basis_kind'] == 'measured' else '~'}+{c['ppl_increase_pct']:.1f}%",
                 "detail": "no estimate"
                 if c is None
                 else f"perplexity +{c['ppl_increase_pct']:.2f}% over F16 ({c['interval']}: +{c['low_pct']:.2f}% to "
@@ -164,15 +178,15 @@ def spectrum_frame(explorer: Explorer, selected: list[str]) -> pd.DataFrame:
                 **base,
                 "column": "Size",
                 "score": math.nan,
-                "label": "—" if size is None else f"{size:.2f} GiB",
-                "detail": "your file size",
+                "label": "—" if size is None else f"{gib_to_gb(size):.2f} GB",
+                "detail": "your file size" + ("" if size is None else f" ({size:.2f} GiB as you gave it)"),
             },
             {
                 **base,
                 "column": "Quality",
                 "score": kld_score,
-                "label": "—" if kld is None else f"{kld:.3f}",
-                "detail": f"your mean KLD ({u['source']})",
+                "label": "—" if kld is None else quality_band(kld),
+                "detail": "your mean KLD" + ("" if kld is None else f" {kld:.4f}") + f" ({u['source']})",
             },
             {
                 **base,
@@ -187,12 +201,14 @@ def spectrum_frame(explorer: Explorer, selected: list[str]) -> pd.DataFrame:
     df = pd.DataFrame(cells)
     df["emphasis"] = 1.0 if not selected else np.where(df["quant"].isin(selected), 1.0, DIMMED_ALPHA)
     df["score"] = df["score"].astype(float)
-    df["text_colour"] = np.where(df["score"] < 0.45, "#FFFFFF", "#1A1A1A")
+    # each label takes the colour that reads best on its own cell (the cell colour as the heatmap maps it)
+    df["cell_colour"] = [NO_DATA if not np.isfinite(v) else palette_colour(SCORE_PALETTE, v) for v in df["score"]]
+    df["text_colour"] = df["cell_colour"].map(text_colour_on)
     return df
 
 
 class SpectrumHeatmap(pn.viewable.Viewer):
-    """Quant types x (size, quality, speed on each backend) coloured from worst (light) to best (dark)."""
+    """Quant types x (size, quality, speed on each backend) coloured from worst (dark purple) to best (yellow)."""
 
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
 
@@ -216,12 +232,15 @@ class SpectrumHeatmap(pn.viewable.Viewer):
             vdims=[hv.Dimension("score", range=(0, 1)), "quant", "label", "detail", "emphasis", "family"],
         )
         return heat.opts(
-            cmap="viridis",
+            cmap=list(SCORE_PALETTE),
             clim=(0, 1),
-            clipping_colors={"NaN": "#f2f2f2"},
+            clipping_colors={"NaN": NO_DATA},
             alpha="emphasis",
             colorbar=True,
-            colorbar_opts={"title": "worse → better"},
+            colorbar_opts={
+                "ticker": FixedTicker(ticks=[0.05, 0.5, 0.95]),
+                "major_label_overrides": {0.05: "worst", 0.5: "middle", 0.95: "best"},
+            },
             xaxis="top",
             invert_yaxis=True,
             tools=["hover", "tap", "box_select"],
@@ -246,7 +265,9 @@ class SpectrumHeatmap(pn.viewable.Viewer):
         speeds: pl.DataFrame | None = None,
     ) -> hv.Labels:
         df = spectrum_frame(self.explorer, [])
-        return hv.Labels(df, kdims=["column", "row"], vdims=["label"]).opts(text_font_size="8pt", text_color="#222222")
+        return hv.Labels(df, kdims=["column", "row"], vdims=["label", "text_colour"]).opts(
+            text_font_size="8pt", text_color="text_colour"
+        )
 
     @param.depends("explorer.user_measurements")
     def _note(self) -> pn.viewable.Viewable:
@@ -266,9 +287,10 @@ class SpectrumHeatmap(pn.viewable.Viewer):
         )
         return pn.Column(
             pn.pane.Markdown(
-                "### Quantisation spectrum\nEvery quant type (rows, most bits first) scored per column: darker "
-                "is better. Size: bits per weight of the whole file; quality: the expected perplexity cost for your "
-                "model (~: estimated, else measured; hover for the band and source); t/s: estimated generation "
+                "### Quantisation spectrum\nEvery quant type (rows, most bits first) scored per column from "
+                "dark purple (worst of all types) to yellow (best). Size: bits per weight of the whole file; "
+                "quality: the band and the expected perplexity cost for your model (~: estimated, else measured; "
+                "hover for the band's range and the source); t/s: estimated generation "
                 "speed of your model on your device (with a device picked; else measured on Llama-3.1-8B, hardware "
                 "not stated, marked (8B)). CUDA, Metal, CPU: how close "
                 "generation gets to the memory-bandwidth limit relative to the best type measured in the same "
@@ -277,16 +299,18 @@ class SpectrumHeatmap(pn.viewable.Viewer):
                 margin=(0, 10),
             ),
             self._note,
-            hv_pane(
-                (heat * labels).opts(responsive=True, min_height=900, min_width=620),
-                sizing_mode="stretch_width",
-                min_height=900,
-                min_width=620,
-                name="spectrum-heatmap",
+            # on phones the 7-column grid keeps a readable width and scrolls sideways inside its own box
+            scroll_box(
+                hv_pane(
+                    (heat * labels).opts(responsive=True, min_height=900, min_width=620),
+                    sizing_mode="stretch_width",
+                    min_height=900,
+                    min_width=620,
+                    name="spectrum-heatmap",
+                ),
             ),
             sizing_mode="stretch_width",
-            # on phones the 7-column grid keeps a readable width and scrolls sideways inside its own box
-            styles={"overflow-x": "auto"},
+            styles={"min-width": "0"},  # the chart's own min_width must not widen the text above it
         )
 
 

@@ -8,6 +8,7 @@ import panel as pn
 import param
 
 from dashboard import data
+from dashboard.memory import gib_to_gb
 from dashboard.recommend import Recommendation
 from dashboard.state import Explorer
 
@@ -60,6 +61,7 @@ def recommendation_markdown(r: Recommendation, cross_model: tuple[str, ...] = ()
     """The recommendation as Markdown, with the cross-model answer; every user-supplied string is HTML-escaped."""
     esc = html.escape
     lines = [f"## {esc(r.summary())}"]
+    lines += [f"**Warning:** {esc(w)}\n" for w in r.warnings]
     if r.best:
         kind = r.best.quality_basis.split(":", 1)[0]
         lines.append(
@@ -80,7 +82,7 @@ def recommendation_markdown(r: Recommendation, cross_model: tuple[str, ...] = ()
     lines += [f"- {esc(reason)}" for reason in r.reasons]
     if r.runner_ups:
         alts = ", ".join(
-            f"{esc(o.quant)} ({o.total_gib * 2**30 / 1e9:.1f} GB, +{o.ppl_increase_pct:.1f}% perplexity)"
+            f"{esc(o.quant)} ({gib_to_gb(o.total_gib):.1f} GB, +{o.ppl_increase_pct:.1f}% perplexity)"
             for o in r.runner_ups
         )
         lines.append(f"\n**Runner-ups:** {alts}")
@@ -128,4 +130,6 @@ class SourcesPanel(pn.viewable.Viewer):
             "and column. Quality and speed numbers are only compared within one published table.\n\n" + "\n".join(rows),
             sizing_mode="stretch_width",
             name="sources",
+            # long link titles wrap inside the column instead of widening the page on phones
+            stylesheets=["table { width: 100%; table-layout: fixed; } td, th { overflow-wrap: anywhere; }"],
         )
