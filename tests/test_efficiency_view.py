@@ -20,7 +20,7 @@ def bars() -> hv.Bars:
     hv.extension("bokeh", logo=False)
     explorer = Explorer()
     explorer.user_measurements = parse_measurements(CSV)
-    return EfficiencyCharts(explorer=explorer)._bars()
+    return EfficiencyCharts(explorer=explorer)._bars([], explorer.user_measurements)
 
 
 def test_a_user_f16_row_keeps_every_bar(bars: hv.Bars) -> None:

@@ -39,13 +39,13 @@ def test_every_spectrum_label_reads_at_least_4_5_to_1_on_its_cell(explorer: Expl
 
 def test_cell_colours_are_the_heatmaps_own(explorer: Explorer) -> None:
     view = SpectrumHeatmap(explorer=explorer)
-    heat = view._make()
+    heat = view._make([], explorer.user_measurements)
     opts = heat.opts.get().kwargs
     assert list(opts["cmap"]) == list(SCORE_PALETTE) and tuple(opts["clim"]) == (0, 1)
     df = spectrum_frame(explorer, [])
     best = df[(df["column"] == "Quality") & (df["score"] == 1.0)].iloc[0]
     assert best["cell_colour"] == palette_colour(SCORE_PALETTE, 1.0) == "#FDE724"  # yellow is best
-    labels = view._labels()
+    labels = view._labels(explorer.user_measurements)
     assert labels.opts.get().kwargs["text_color"] == "text_colour"
     assert "text_colour" in labels.dimensions("value", label=True)
 
