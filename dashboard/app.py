@@ -80,10 +80,19 @@ def sync_url(constraints: UserConstraints, notice: pn.pane.Alert) -> None:
         notice.object = "<br>".join(html.escape(n) for n in notices)
         notice.visible = bool(notices)
 
-    if notice.visible:
-        to_url()  # what the load ignored leaves the address bar, so a shared or reloaded link shows this page
     constraints.param.watch(to_url, [*URL_PARAMETERS, "config_spec"])  # a new paste changes the link too
     location.param.watch(from_url, "search")
+    if notice.visible:
+
+        def clean_address_bar() -> None:
+            """What the load ignored leaves the address bar, so a shared or reloaded link shows this page; the
+            notice keeps saying what was ignored."""
+            said = notice.object, notice.visible
+            to_url()
+            notice.object, notice.visible = said
+
+        # once the page has loaded: the browser's own address replaces a value set while the page is built
+        pn.state.onload(clean_address_bar)
 
 
 def sidebar(constraints: UserConstraints, explorer: Explorer) -> list[pn.viewable.Viewable]:

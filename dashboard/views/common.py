@@ -87,7 +87,9 @@ def linked_dmap(
         frame = element.gridded.dframe() if isinstance(element, hv.HeatMap) else element.dframe()
         picked = [frame["quant"].iloc[i] for i in index if 0 <= i < len(frame)]
         if picked and sorted(set(picked)) != sorted(explorer.selected_quants):
-            explorer.select(picked)
+            # the stream calls back outside the document lock; charts drawn with Bokeh directly (memory
+            # breakdown, frontier) update their models on the selection, which needs the lock
+            pn.state.execute(partial(explorer.select, picked), schedule=True)
 
     selection.add_subscriber(on_select)
     dmap._quant_selection = selection  # keep the stream alive as long as the chart
