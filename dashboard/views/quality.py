@@ -172,7 +172,14 @@ class QualityScatter(pn.viewable.Viewer):
                 "Click points or drag a box to select quant types; the selection is highlighted in every chart.",
                 margin=(0, 10),
             ),
-            pn.widgets.RadioButtonGroup.from_param(self.param.metric, color="light", margin=(0, 10)),
+            pn.widgets.RadioButtonGroup.from_param(
+                self.param.metric,
+                color="light",
+                margin=(0, 10),
+                sizing_mode="stretch_width",
+                # three long labels: on a phone they wrap instead of widening the page
+                stylesheets=[".bk-btn-group { flex-wrap: wrap; } .bk-btn-group > .bk-btn { flex: 1 1 auto; }"],
+            ),
             hv_pane(chart, sizing_mode="stretch_width", height=420, name="quality-scatter"),
             sizing_mode="stretch_width",
         )
