@@ -31,6 +31,7 @@ import json
 import os
 import platform
 import random
+import signal
 import statistics
 import sys
 import time
@@ -254,13 +255,15 @@ def _serve(num_procs: int):
         cmd = [sys.executable, "-m", "panel", "serve", "dashboard/app.py", "--port", str(port)]
         cmd += ["--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}"]
         cmd += ["--num-procs", str(num_procs)]
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            cmd, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         try:
             url = f"http://127.0.0.1:{port}/app"
             wait_for(url, timeout_s=180)
             yield url
         finally:
-            proc.terminate()
+            os.killpg(proc.pid, signal.SIGTERM)  # the forked worker processes too
             proc.wait(timeout=30)
 
     return run()
@@ -337,8 +340,12 @@ def bench_load(num_procs: int = 2) -> dict[str, object]:
             await ctx.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), offline)
             errors: list[str] = []
             many: list[float] = []
-            pages = [await _open(ctx, url, errors) for _ in range(LOAD_SESSIONS)]  # opened one after another
+            pages = []
+            for i in range(LOAD_SESSIONS):  # opened one after another
+                pages.append(await _open(ctx, url, errors))
+                print(f"  session {i + 1} open", file=sys.stderr, flush=True)
             await asyncio.gather(*(_session_loop(p, LOAD_SECONDS, i, many) for i, p in enumerate(pages)))
+            print(f"  {len(many)} widget changes timed", file=sys.stderr, flush=True)
             for page in pages[2:]:
                 await page.close()
             calm: list[float] = []
