@@ -40,6 +40,7 @@ __all__ = [
     "KV_CACHE_TYPES",
     "MemoryEstimate",
     "ModelSpec",
+    "bytes_to_gib",
     "catalog",
     "compute_buffer_bytes",
     "estimate",
@@ -69,6 +70,11 @@ DEQUANT_MIN_CELLS = 2048
 def gib_to_gb(gib: float) -> float:
     """Convert GiB (2^30 bytes) to decimal GB (10^9 bytes)."""
     return gib * GIB / GB
+
+
+def bytes_to_gib(n_bytes: float) -> float:
+    """Convert bytes to GiB (2^30 bytes)."""
+    return n_bytes / GIB
 
 
 def gb_to_gib(gb: float) -> float:
@@ -137,16 +143,21 @@ def tensor_types(spec: ModelSpec, quant: str, has_imatrix: bool = True) -> pl.Da
     return pl.DataFrame(rows, schema=["tensor", "category", "layer", "n_weights", "ggml_type", "bytes"], orient="row")
 
 
-@cache
-def _metadata_bytes_per_vocab_entry() -> float:
-    """GGUF bytes that are not tensor data, per vocabulary entry, measured on real llama.cpp files.
+def fit_metadata_bytes_per_vocab_entry(files: pl.DataFrame) -> float:
+    """GGUF bytes that are not tensor data, per vocabulary entry: the median over ``files`` (rows of
+    ``data/llamacpp_file_sizes.csv``, files llama.cpp wrote).
 
     The header, tensor index and alignment are small; the tokenizer (token strings, scores, types,
     merges) dominates and scales with the vocabulary.
     """
-    df = data.load_table("llamacpp_file_sizes")
-    per_entry = (df["file_size_bytes"] - df["tensor_bytes"]) / df["vocab_size"]
+    per_entry = (files["file_size_bytes"] - files["tensor_bytes"]) / files["vocab_size"]
     return float(per_entry.median())
+
+
+@cache
+def _metadata_bytes_per_vocab_entry() -> float:
+    """:func:`fit_metadata_bytes_per_vocab_entry` on every measured file."""
+    return fit_metadata_bytes_per_vocab_entry(data.load_table("llamacpp_file_sizes"))
 
 
 # Keyed by (spec, quant type, imatrix): every quant type of each recently used architecture.
@@ -184,16 +195,16 @@ def kv_cache_bytes(spec: ModelSpec, context: int, kv_cache: str = "f16", n_ubatc
     return per_cell_layer * (full_layers * cells + spec.n_swa_layers * swa_cells)
 
 
-@cache
-def _buffer_coefficients() -> tuple[float, float]:
-    """Two per-hidden-unit coefficients of the compute buffer, read off llama.cpp's reported sizes.
+def fit_buffer_coefficients(buffers: pl.DataFrame) -> tuple[float, float]:
+    """Two per-hidden-unit coefficients of the compute buffer, read off llama.cpp's reported sizes (``buffers``:
+    rows of ``data/llamacpp_buffers.csv``; rows whose K and V cache types differ are not used).
 
     * without flash attention, the activations that live beside the attention scores (``_extra``);
     * with a quantised KV cache, the dequantisation scratch (``_dequant``).
 
     Both in units of ``4 bytes x ubatch x hidden_size`` (``data/llamacpp_buffers.csv``).
     """
-    df = data.load_table("llamacpp_buffers").with_columns(
+    df = buffers.with_columns(
         (pl.col("compute_buffer_mib") * 2**20 / (4 * pl.col("n_ubatch"))).alias("per_token"),
         (
             (pl.col("context_tokens") + CONTEXT_PADDING_TOKENS - 1) // CONTEXT_PADDING_TOKENS * CONTEXT_PADDING_TOKENS
@@ -212,12 +223,19 @@ def _buffer_coefficients() -> tuple[float, float]:
     return float(extra), float(dequant)
 
 
+@cache
+def _buffer_coefficients() -> tuple[float, float]:
+    """:func:`fit_buffer_coefficients` on every measured buffer."""
+    return fit_buffer_coefficients(data.load_table("llamacpp_buffers"))
+
+
 def compute_buffer_bytes(
     spec: ModelSpec,
     context: int,
     n_ubatch: int = DEFAULT_UBATCH_TOKENS,
     flash_attention: bool = True,
     kv_cache: str = "f16",
+    coefficients: tuple[float, float] | None = None,
 ) -> int:
     """Compute buffer llama.cpp reserves for one ubatch at ``context`` tokens (CPU backend figures).
 
@@ -225,11 +243,11 @@ def compute_buffer_bytes(
     hidden-size activations, ``4 x ubatch x (vocab + 2 x hidden)`` bytes; a quantised KV cache adds a
     dequantisation buffer. Without flash attention the attention scores ``4 x ubatch x cells x (heads + 1)``
     (scores and mask, F32) plus activations can exceed it. The two coefficients come from llama.cpp's own
-    reported sizes (:func:`_buffer_coefficients`); the formula reproduces every measured row within 1%
-    (``tests/test_memory.py``).
+    reported sizes (:func:`fit_buffer_coefficients`; ``coefficients`` overrides them); fitted on the other
+    measured shapes, the formula reproduces every row of a held-out shape within 1% (``tests/test_memory.py``).
     """
     spec = spec.resolved()
-    extra, dequant = _buffer_coefficients()
+    extra, dequant = coefficients or _buffer_coefficients()
     cells = pad(context, CONTEXT_PADDING_TOKENS)
     per_token = spec.vocab_size + 2 * spec.hidden_size
     if flash_attention:

@@ -159,3 +159,28 @@ def test_the_checks_catch_a_cycle_and_an_upward_import(tmp_path: Path) -> None:
     ]
     assert find_cycle(graph) == ["dashboard.memory", "dashboard.models", "dashboard.memory"]
     assert ("dashboard.memory", 2, False) in graph["dashboard.models"]
+
+
+def test_views_convert_no_units_by_hand() -> None:
+    """GiB -> GB goes through dashboard.memory.gib_to_gb in the domain; a view that multiplies by 2**30 / 1e9
+    (or uses the GIB/GB constants) repeats domain logic."""
+    import re
+
+    arithmetic = re.compile(r"2\s*\*\*\s*30|1024\s*\*\*\s*3|\*\s*1\.07|_gib\s*\*\s*[\d(]")
+    offending = {}
+    for path in sorted((PACKAGE / "views").glob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        names = {
+            node.id if isinstance(node, ast.Name) else node.attr
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Name | ast.Attribute)
+        } | {
+            alias.name
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+        }
+        found = arithmetic.findall(source) + sorted(names & {"GIB", "GB"})
+        if found:
+            offending[path.name] = found
+    assert offending == {}

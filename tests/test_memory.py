@@ -16,12 +16,15 @@ from dashboard.memory import (
     ModelSpec,
     compute_buffer_bytes,
     estimate,
+    fit_buffer_coefficients,
+    fit_metadata_bytes_per_vocab_entry,
     gb_to_gib,
     gib_to_gb,
     kv_cache_bytes,
     output_buffer_bytes,
     quant_types,
     resolve_model,
+    tensor_bytes,
     tensor_types,
     weights_bytes,
 )
@@ -100,12 +103,29 @@ def test_unknown_model_lists_the_catalog() -> None:
         estimate("Llama-9", "Q4_K_M")
 
 
+# llama.cpp's published Llama-3.1-8B table (tools/quantize/README.md, PR #14905) was made with an importance matrix,
+# except for IQ4_XS and IQ4_NL: their figures are those of files quantised without one (llama.cpp then stores the
+# first eighth of ffn_down as Q5_K; with an imatrix they come out 0.037 and 0.029 bits per weight lower).
+PUBLISHED_WITHOUT_IMATRIX = {"IQ4_XS", "IQ4_NL"}
+
+
 @pytest.mark.parametrize("row", data.load_table("llama31_8b_files").to_dicts(), ids=lambda r: r["quant"])
-def test_weights_match_published_llama31_8b_file_sizes_within_2_percent(row: dict) -> None:
-    e = estimate(LLAMA_31_8B, row["quant"], context=512)
-    assert e.weights_gib == pytest.approx(row["file_size_gib"], rel=0.02)
-    # llama.cpp's table gives 4 decimals of whole-file bits per weight: the mix model reproduces them
-    assert e.bits_per_weight == pytest.approx(row["file_bits_per_weight"], rel=0.01)
+def test_published_llama31_8b_bits_per_weight_to_4_decimals(row: dict) -> None:
+    has_imatrix = row["quant"] not in PUBLISHED_WITHOUT_IMATRIX
+    e = estimate(LLAMA_31_8B, row["quant"], has_imatrix=has_imatrix)
+    # the table gives 4 decimals of bits per weight of the tensor data: reproduced to the last digit
+    assert round(e.bits_per_weight, 4) == row["file_bits_per_weight"]
+    # its GiB column is the same tensor data to 2 decimals; the file adds the metadata (tokenizer) on top
+    tensor_gib = e.bits_per_weight * e.details["n_weights"] / 8 / GIB
+    assert round(tensor_gib, 2) == row["file_size_gib"]
+    assert 0 < e.weights_gib - tensor_gib < 0.01
+
+
+@pytest.mark.parametrize("quant", sorted(PUBLISHED_WITHOUT_IMATRIX))
+def test_the_iq4_rows_of_the_table_are_not_what_an_imatrix_gives(quant: str) -> None:
+    """Why the two rows above are compared without an imatrix: with one, no 4-decimal match."""
+    published = data.load_table("llama31_8b_files").filter(pl.col("quant") == quant)["file_bits_per_weight"][0]
+    assert estimate(LLAMA_31_8B, quant).bits_per_weight < published - 0.02
 
 
 def test_q4_k_m_mix_is_heavier_than_its_base_type() -> None:
@@ -253,25 +273,42 @@ def measured_spec(row: dict) -> ModelSpec:
     )
 
 
+BUFFERS = data.load_table("llamacpp_buffers")
+
+
 @pytest.mark.parametrize(
     "row",
-    [r for r in data.load_table("llamacpp_buffers").to_dicts() if "/" not in r["kv_cache_type"]],
+    BUFFERS.to_dicts(),
     ids=lambda r: (
         f"{r['shape']}-c{r['context_tokens']}-fa{int(r['flash_attention'])}-{r['kv_cache_type']}-u{r['n_ubatch']}"
     ),
 )
 def test_buffers_match_what_llama_cpp_reported(row: dict) -> None:
-    """KV, compute and output buffers against llama.cpp's own start-up log (CPU build, random-weight models)."""
+    """KV, compute and output buffers against llama.cpp's own start-up log (CPU build, random-weight models), with
+    the compute-buffer coefficients fitted on the *other* shapes' rows only (this shape's rows held out).
+
+    18 of the 76 rows ran K and V in different types (``q8_0/f16``), which the dashboard does not offer: their KV
+    buffer is K at q8_0 plus V at f16 (exact), and their compute buffer is that of an f16 cache (no dequantisation
+    scratch for an f16 V): exact with flash attention, within 1.2% without (the 1% rows use one type for both).
+    """
     spec = measured_spec(row)
     mib = 2**20
-    kv = kv_cache_bytes(spec, row["context_tokens"], row["kv_cache_type"], row["n_ubatch"]) / mib
-    assert kv == pytest.approx(row["kv_buffer_mib"], abs=0.01)
-    compute = (
-        compute_buffer_bytes(spec, row["context_tokens"], row["n_ubatch"], row["flash_attention"], row["kv_cache_type"])
-        / mib
-    )
-    assert compute == pytest.approx(row["compute_buffer_mib"], rel=0.01)
+    context, n_ubatch = row["context_tokens"], row["n_ubatch"]
+    k_type, _, v_type = row["kv_cache_type"].partition("/")
+    v_type = v_type or k_type
+    kv = (kv_cache_bytes(spec, context, k_type, n_ubatch) + kv_cache_bytes(spec, context, v_type, n_ubatch)) / 2
+    assert kv / mib == pytest.approx(row["kv_buffer_mib"], abs=0.01)
+    coefficients = fit_buffer_coefficients(BUFFERS.filter(pl.col("shape") != row["shape"]))
+    compute = compute_buffer_bytes(spec, context, n_ubatch, row["flash_attention"], v_type, coefficients) / mib
+    mixed = k_type != v_type
+    assert compute == pytest.approx(row["compute_buffer_mib"], rel=0.012 if mixed else 0.01)
     assert output_buffer_bytes(spec) / mib == pytest.approx(row["output_buffer_mib"], abs=0.01)
+
+
+def test_every_buffer_row_is_checked() -> None:
+    assert BUFFERS.height == 76
+    assert BUFFERS.filter(pl.col("kv_cache_type").str.contains("/")).height == 18
+    assert BUFFERS["shape"].n_unique() == 3  # each is held out in turn
 
 
 FILES = data.load_table("llamacpp_file_sizes").to_dicts()
@@ -279,11 +316,20 @@ FILES = data.load_table("llamacpp_file_sizes").to_dicts()
 
 @pytest.mark.parametrize("row", FILES, ids=lambda r: f"{r['shape']}-{r['quant']}-imx{int(r['imatrix'])}-{r['method']}")
 def test_file_sizes_match_files_llama_quantize_wrote(row: dict) -> None:
-    """Models outside the published tables (Llama-3.2-1B and Qwen2.5-7B shapes): within 0.5% of llama.cpp."""
+    """Models outside the published tables (Llama-3.2-1B and Qwen2.5-7B shapes): tensor data exact, whole file
+    within 0.5% of llama.cpp with the metadata size fitted on the other shapes' files (this shape held out)."""
     spec = measured_spec(row)
     if row["quant"] not in DEFAULT_TYPE:
         pytest.skip(f"{row['quant']} is not a type the dashboard models")
-    assert weights_bytes(spec, row["quant"], row["imatrix"]) == pytest.approx(row["file_size_bytes"], rel=0.005)
+    # tensor data to the byte, but for Llama 3.x's rope_freqs (head_dim / 2 F32 rope scaling factors, 128-256 bytes),
+    # which the architecture does not list: it is not a weight matrix
+    missing = row["tensor_bytes"] - tensor_bytes(spec, row["quant"], row["imatrix"])
+    assert missing == (4 * spec.head_dim // 2 if row["shape"].startswith("llama-3") else 0)
+    per_entry = fit_metadata_bytes_per_vocab_entry(
+        data.load_table("llamacpp_file_sizes").filter(pl.col("shape") != row["shape"])
+    )
+    predicted = tensor_bytes(spec, row["quant"], row["imatrix"]) + per_entry * spec.vocab_size
+    assert predicted == pytest.approx(row["file_size_bytes"], rel=0.005)
 
 
 def test_mix_rules_reproduce_every_tensor_type_llama_quantize_chose() -> None:

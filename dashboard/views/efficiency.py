@@ -9,6 +9,7 @@ import param
 import polars as pl
 
 from dashboard.efficiency import efficiency
+from dashboard.memory import gib_to_gb
 from dashboard.state import Explorer, to_pandas
 from dashboard.views.common import DIMMED_ALPHA, hv_pane, linked_dmap
 
@@ -29,8 +30,8 @@ def user_efficiency(user: pl.DataFrame) -> pl.DataFrame:
     out = rows.filter(~pl.col("quant").is_in(["F16", "BF16"])).join(base, on="model", how="inner")
     out = out.with_columns(
         (100 * (pl.col("perplexity") / pl.col("f16_perplexity") - 1)).alias("perplexity_added_pct"),
-        ((pl.col("f16_gib") - pl.col("file_size_gib")) * 2**30 / 1e9).alias("gb_saved"),
-        (pl.col("f16_gib") * 2**30 / 1e9).alias("f16_size_gb"),
+        gib_to_gb(pl.col("f16_gib") - pl.col("file_size_gib")).alias("gb_saved"),
+        gib_to_gb(pl.col("f16_gib")).alias("f16_size_gb"),
         pl.lit("yours").alias("table"),
         pl.format("{} (yours)", pl.col("model")).alias("model"),
     ).filter(pl.col("gb_saved") > 0)

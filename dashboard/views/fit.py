@@ -25,7 +25,7 @@ class SweetSpots(pn.viewable.Viewer):
         grid = to_pandas(self.explorer.sweet_spots)
         grid["vram"] = grid["vram_gb"].map(lambda v: f"{v:g} GB")
         grid["fit_code"] = grid["fit"].map(FIT_ORDER.index).astype(float)
-        grid["total_gb"] = grid["total_gib"] * 2**30 / 1e9
+        grid["total_gb"] = grid["total_gib"].map(gib_to_gb)
         return grid
 
     def _make(self, sweet_spots: pl.DataFrame | None = None) -> hv.HeatMap:

@@ -16,7 +16,7 @@ import param
 from dashboard.gguf_file import GGUFInfo
 from dashboard.hf_config import describe, spec_from_hf_config
 from dashboard.ingest import CSV_COLUMNS, MAX_BYTES, InputError, parse_measurements
-from dashboard.memory import quant_types
+from dashboard.memory import bytes_to_gib, quant_types
 from dashboard.state import Explorer
 from dashboard.views.common import off_event_loop
 from dashboard.views.gguf_input import GGUFFileInput
@@ -176,7 +176,7 @@ class UserDataPanel(pn.viewable.Viewer):
             constraints.use_config_spec(spec)
             self._report(
                 "success",
-                f"Vision projector {file_name}: {size_bytes:,} bytes ({size_bytes / 2**30:.2f} GiB) added to "
+                f"Vision projector {file_name}: {size_bytes:,} bytes ({bytes_to_gib(size_bytes):.2f} GiB) added to "
                 f"{model_name}'s weights for every quant type.",
             )
             return
@@ -192,7 +192,7 @@ class UserDataPanel(pn.viewable.Viewer):
         self._report(
             "success",
             f"Using {spec.name} from {file_name}: {result.architecture}, {quant} file of "
-            f"{spec.gguf_file_bytes:,} bytes ({(spec.gguf_file_bytes or 0) / 2**30:.2f} GiB, exact, read from its "
+            f"{spec.gguf_file_bytes:,} bytes ({bytes_to_gib(spec.gguf_file_bytes or 0):.2f} GiB, exact, read from its "
             f"header), {describe(spec)}.",
         )
 
