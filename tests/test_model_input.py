@@ -142,3 +142,21 @@ def test_the_file_button_reads_only_slices_until_the_header(tmp_path: Path) -> N
     button._handle_msg({"kind": "chunk", "id": "unknown", "offset": 0, "data": "AAAA"})  # ignored
     button._handle_msg("not a message")  # ignored
     assert len(got) == 1
+
+
+def test_the_whole_page_takes_a_pasted_model_and_a_second_one() -> None:
+    """Every view's watchers together (the comparison view once looped on a group not in its list)."""
+    from bokeh.document import Document
+
+    from dashboard.app import build_app
+    from dashboard.hf_config import spec_from_hf_config
+
+    app = build_app()
+    app.server_doc(Document())
+    constraints = app.explorer.constraints
+    constraints.use_config_spec(spec_from_hf_config(QWEN3_MOE))
+    assert app.explorer.error == "" and app.explorer.frontier_group == "Qwen3MoeForCausalLM"
+    constraints.use_config_spec(spec_from_hf_config((CONFIGS / "qwen3_8b.json").read_text(encoding="utf-8")))
+    assert app.explorer.recommendation.constraints.model.name == "Qwen3ForCausalLM"
+    constraints.model = "Llama-3.1-8B"
+    assert app.explorer.error == ""

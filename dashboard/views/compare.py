@@ -214,10 +214,15 @@ class ModelFrontier(pn.viewable.Viewer):
         select = pn.widgets.Select(label="Models compared", options=groups, value=self.explorer.frontier_group)
 
         def from_widget(event: param.parameterized.Event) -> None:
-            self.explorer.frontier_group = event.new
+            if event.new != self.explorer.frontier_group:
+                self.explorer.frontier_group = event.new
 
         def from_state(event: param.parameterized.Event) -> None:
-            select.value = event.new
+            # a pasted config.json or an opened .gguf is a group of its own, not among the catalog's
+            if event.new not in select.options:
+                select.options = [*groups, event.new]
+            if select.value != event.new:
+                select.value = event.new
 
         select.param.watch(from_widget, "value")
         self.explorer.param.watch(from_state, "frontier_group")
