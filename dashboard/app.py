@@ -28,6 +28,11 @@ from dashboard.views.tree import DecisionTree
 from dashboard.views.user_data import UserDataPanel
 
 TITLE = "GGUF quantisation: quality, memory, fit"
+# An inline SVG, not a Tabler icon name: a named icon makes BokehJS load the Tabler web font from a CDN.
+CLEAR_ICON = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" '
+    'stroke-linecap="round"><path d="M18 6 6 18M6 6l12 12"/></svg>'
+)
 # Phones: stack the sidebar above the charts and let the title shrink instead of pushing the header wide.
 PHONE_CSS = """
 /* the template's sidebar is 8 px taller than its row, which scrolled the whole page by 8 px (a second scrollbar
@@ -120,7 +125,7 @@ def sidebar(constraints: UserConstraints, explorer: Explorer) -> list[pn.viewabl
         visible=constraints.model == CUSTOM_MODEL,
     )
     constraints.param.watch(lambda e: setattr(custom_card, "visible", e.new == CUSTOM_MODEL), "model")
-    clear = pn.widgets.Button(label="Clear selection", color="default", icon="x")
+    clear = pn.widgets.Button(label="Clear selection", color="default", icon=CLEAR_ICON)
     clear.on_click(lambda _: explorer.clear_selection())
     selected = pn.pane.Markdown(
         pn.bind(
@@ -175,6 +180,8 @@ def pair(*views: pn.viewable.Viewable) -> pn.FlexBox:
 def build_app() -> pn.template.BaseTemplate:
     """Build one session's dashboard (state is per session: nothing module-level is mutated)."""
     hv.extension("bokeh", logo=False)
+    # Canvas, not WebGL: faster to first draw for these small charts, and no BokehJS GL bundle to load.
+    hv.renderer("bokeh").webgl = False
     constraints = UserConstraints()
     notices = constraints.apply_query(_query())
     explorer = Explorer(constraints=constraints)

@@ -1,19 +1,16 @@
 """What the static site asks Pyodide to install, resolved offline the way micropip does it.
 
-The worker (``site/index.js``) calls ``loadPackage("micropip")`` and then ``micropip.install([...])`` with
-Bokeh's and Panel's wheel URLs and the project wheel packed in ``index.resources.zip``. micropip takes a package
-from Pyodide's ``pyodide-lock.json`` when the lock's version satisfies the requirement, otherwise the newest
-pure-Python wheel on PyPI; it follows the lock's ``depends`` and the wheels' ``Requires-Dist`` (markers evaluated
-for Emscripten / CPython 3.14). :func:`resolve` does the same from the npm ``pyodide`` package's lock file and
-wheels downloaded from PyPI into a cache folder, so the tests can check that everything resolves, build a clean
-CPython environment holding exactly that set, and serve the same wheels to the browser.
+The worker (``site/index.js``) installs a fixed list with ``loadPackage``: Pyodide lock packages by name and the
+site's own pinned, stripped wheels (``wheels/``). :func:`resolve` reads that list and checks it the way micropip
+would: every ``Requires-Dist`` of every shipped wheel (markers evaluated for Emscripten / CPython 3.14) and every
+lock ``depends`` must be met by the list itself, so nothing is missing at visit time. The tests then build a
+clean CPython environment holding exactly that set, and serve the same files to the browser.
 
 Downloads (npm ``pyodide@314.0.7``, PyPI wheels) are cached under ``.cache/site-test/`` (gitignored).
 """
 
 from __future__ import annotations
 
-import ast
 import io
 import json
 import re
@@ -24,7 +21,6 @@ import zipfile
 from dataclasses import dataclass, field
 from email.parser import Parser
 from pathlib import Path
-from urllib.parse import urlparse
 
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
@@ -165,16 +161,12 @@ class Resolution:
 
 
 def worker_requests(worker_js: str) -> dict[str, list[str]]:
-    """The packages a panel-convert worker script loads: ``loadPackage`` names, ``micropip.install`` list, archives."""
-    out: dict[str, list[str]] = {"loadPackage": [], "micropip": [], "archives": [], "pyodide": []}
-    for m in re.finditer(r"loadPackage\(\s*(\[[^\]]*\]|\"[^\"]*\"|'[^']*')\s*\)", worker_js):
-        value = ast.literal_eval(m.group(1))
-        out["loadPackage"] += value if isinstance(value, list) else [value]
-    for m in re.finditer(r"micropip\.install\(\s*(\[.*?\])\s*\)", worker_js, re.S):
-        out["micropip"] += ast.literal_eval(m.group(1))
-    m = re.search(r"data_archives\s*=\s*\[([^\]]*)\]", worker_js)
-    if m and m.group(1).strip():
-        out["archives"] = list(ast.literal_eval("[" + m.group(1) + ",]"))
+    """The packages the site's worker loads: Pyodide lock packages by name, the site's own wheels by path."""
+    out: dict[str, list[str]] = {"lock": [], "wheels": [], "pyodide": []}
+    m = re.search(r"const LOCK_PACKAGES = (\[.*?\]);", worker_js, re.S)
+    out["lock"] = json.loads(m.group(1)) if m else []
+    m = re.search(r"const SITE_WHEELS = (\[.*?\]);", worker_js, re.S)
+    out["wheels"] = json.loads(m.group(1)) if m else []
     out["pyodide"] = re.findall(r"""from\s*["']([^"']*/pyodide\.mjs)["']""", worker_js)
     return out
 
@@ -186,56 +178,45 @@ class Resolver:
         self.lock = load_lock()
         self.wheelhouse = wheelhouse or Wheelhouse()
         self.result = Resolution()
-        self.archive: dict[str, bytes] = {}
-        for name in self.requests["archives"]:
-            with zipfile.ZipFile(site / name) as zf:
-                self.archive.update({n: zf.read(n) for n in zf.namelist()})
         self.cpython_markers = dict(default_environment())
 
     def run(self) -> Resolution:
-        for name in self.requests["loadPackage"]:
+        for name in self.requests["lock"]:
             self.require(Requirement(name), via="loadPackage")
-        for req in self.requests["micropip"]:
-            self.require_entry(req)
+        # The site's wheels first, then what they require: every requirement must be met by the shipped set or
+        # the lock (nothing else is installed at visit time).
+        added = []
+        for rel in self.requests["wheels"]:
+            path = self.site / rel
+            if not path.is_file():
+                self.result.problems.append(f"{rel}: not in the site")
+                continue
+            added.append(self.add_wheel(path, source="site", label=rel, via="loadPackage", follow=False))
+        for name, requires in added:
+            for req in requires:
+                self.require(req, via=name, fetch=False)
         return self.result
 
-    def require_entry(self, req: str) -> None:
-        """One entry of ``micropip.install([...])``: a wheel URL, an ``emfs:`` path or a requirement string."""
-        if req.startswith("emfs:"):
-            data = self.archive.get(req.removeprefix("emfs:"))
-            if data is None:
-                self.result.problems.append(f"{req}: not in the resources archive {self.requests['archives']}")
-                return
-            local = CACHE / "project" / Path(req).name
-            local.parent.mkdir(parents=True, exist_ok=True)
-            local.write_bytes(data)
-            self.add_wheel(local, source="resources zip", label=req, via="micropip.install")
-        elif urlparse(req).scheme in ("http", "https"):
-            # Bokeh's and Panel's wheels on Panel's CDN: PyPI has the same versions (the CDN is unreachable here).
-            filename = urlparse(req).path.rsplit("/", 1)[-1]
-            name, version, _, _ = parse_wheel_filename(filename)
-            local = self.wheelhouse.fetch(str(name), f"=={version}")
-            if local is None:
-                self.result.problems.append(f"{req}: no {name}=={version} wheel on PyPI")
-                return
-            self.add_wheel(local, source="URL", label=req, via="micropip.install")
-        else:
-            self.require(Requirement(req), via="micropip.install")
-
-    def add_wheel(self, path: Path, source: str, label: str, via: str, extras: frozenset[str] = frozenset()) -> None:
+    def add_wheel(
+        self, path: Path, source: str, label: str, via: str, extras: frozenset[str] = frozenset(), follow: bool = True
+    ) -> tuple[str, list[Requirement]]:
         name, version, requires = wheel_metadata(path)
         key = canonicalize_name(name)
         if key in self.result.packages:
-            return
-        self.result.packages[key] = Package(name, version, source, label if source == "URL" else str(path), via)
+            return name, []
+        self.result.packages[key] = Package(name, version, source, str(path), via)
         self.result.wheels[key] = path
+        wanted_reqs = []
         for line in requires:
             req = Requirement(line)
-            wanted = any(self._marker(req, extra, pyodide=True) for extra in ({""} | set(extras)))
-            if wanted:
-                self.require(req, via=name)
+            if any(self._marker(req, extra, pyodide=True) for extra in ({""} | set(extras))):
+                wanted_reqs.append(req)
             elif any(self._marker(req, extra, pyodide=False) for extra in ({""} | set(extras))):
                 self.result.cpython_only.setdefault(canonicalize_name(req.name), []).append(f"{line}  ({name})")
+        if follow:
+            for req in wanted_reqs:
+                self.require(req, via=name)
+        return name, wanted_reqs
 
     def _marker(self, req: Requirement, extra: str, pyodide: bool) -> bool:
         if req.marker is None:
@@ -244,7 +225,7 @@ class Resolver:
         env["extra"] = extra
         return req.marker.evaluate(env)
 
-    def require(self, req: Requirement, via: str) -> None:
+    def require(self, req: Requirement, via: str, fetch: bool = True) -> None:
         key = canonicalize_name(req.name)
         spec = str(req.specifier)
         if key in self.result.packages:
@@ -260,6 +241,9 @@ class Resolver:
             )
             for dep in entry.get("depends", []):
                 self.require(Requirement(dep), via=entry["name"])
+            return
+        if not fetch:
+            self.result.problems.append(f"{req.name}{spec} (for {via}): neither shipped by the site nor loaded")
             return
         local = self.wheelhouse.fetch(req.name, spec)
         if local is None:

@@ -3,9 +3,11 @@ nothing heavy sneaks in, and the page's code runs in a clean CPython environment
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import subprocess
 import tempfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -22,22 +24,53 @@ FORBIDDEN = {"pyarrow", "scipy", "matplotlib", "scikit-learn", "dask", "xarray",
 CPYTHON_ONLY = {"tornado"}
 
 
-def test_worker_loads_pinned_pyodide_and_project_wheel(built_site: tuple[Path, dict], resolution: Resolution) -> None:
+def test_worker_loads_pinned_pyodide_and_the_sites_own_wheels(
+    built_site: tuple[Path, dict], resolution: Resolution
+) -> None:
     site, info = built_site
     js = (site / "index.js").read_text()
     assert f'from "https://cdn.jsdelivr.net/pyodide/v{PYODIDE_VERSION}/full/pyodide.mjs"' in js
-    requirements = info["requirements"]
-    assert f"emfs:packed_wheels/{info['wheel']}" in requirements
-    # The micropip list stays minimal: Bokeh and Panel (added by panel convert) and the project wheel, whose
-    # Requires-Dist brings in the rest.
-    assert len(requirements) == 3, requirements
-    assert resolution.packages["llm-quant-dashboard"].source == "resources zip"
+    # Nothing is resolved at visit time: no micropip, no PyPI, no Panel CDN wheel.
+    assert "micropip" not in js and "pypi" not in js.lower() and "cdn.holoviz.org" not in js
+    assert f"wheels/{info['wheel']}" in info["requirements"]
+    assert resolution.packages["llm-quant-dashboard"].source == "site"
+
+
+def test_shipped_wheels_are_the_versions_the_tests_run(built_site: tuple[Path, dict], resolution: Resolution) -> None:
+    """Every wheel the site ships is the version installed in this environment (the one the test suite runs)."""
+    shipped = [p for p in resolution.packages.values() if p.source == "site" and p.name != "llm-quant-dashboard"]
+    assert {canonicalize_name(p.name) for p in shipped} >= {"bokeh", "panel", "holoviews", "param", "hvplot"}
+    for pkg in shipped:
+        assert pkg.version == importlib.metadata.version(pkg.name), pkg
+    manifest = json.loads((built_site[0] / "packages.json").read_text())
+    listed = {(p["name"], p["version"]) for p in manifest["packages"]}
+    assert {(p.name, p.version) for p in resolution.packages.values()} <= listed
+
+
+def test_shipped_wheels_are_stripped(built_site: tuple[Path, dict]) -> None:
+    """BokehJS, Panel's bundled JS, test suites and examples stay out of the wheels (the page has static/)."""
+    site, info = built_site
+    by_name = {Path(p["file"]).name.split("-")[0]: p for p in info["packages"] if p["source"] == "site"}
+    for name, prefix in (
+        ("bokeh", "bokeh/server/static/"),
+        ("panel", "panel/dist/bundled/perspective/"),
+        ("holoviews", "holoviews/tests/"),
+    ):
+        with zipfile.ZipFile(site / by_name[name]["file"]) as zf:
+            assert not [n for n in zf.namelist() if n.startswith(prefix)], name
+            record = zf.read(next(n for n in zf.namelist() if n.endswith(".dist-info/RECORD"))).decode()
+            assert prefix not in record
+    shipped_bytes = sum(p["bytes"] for p in by_name.values())
+    pypi_bytes = sum(p.get("pypi_bytes", p["bytes"]) for p in by_name.values())
+    print(f"\nshipped wheels: {shipped_bytes / 1e6:.1f} MB (PyPI wheels: {pypi_bytes / 1e6:.1f} MB)")
+    assert shipped_bytes < pypi_bytes / 3
 
 
 def test_every_package_resolves_in_the_lock_or_as_a_pure_wheel(resolution: Resolution) -> None:
     print("\n" + resolution.table())
     assert not resolution.problems, "\n".join(resolution.problems)
     for pkg in resolution.packages.values():
+        assert pkg.source in ("pyodide-lock", "site"), pkg
         assert pkg.source == "pyodide-lock" or pkg.pure, f"{pkg.name} {pkg.version} is neither in the lock nor pure"
     # The compiled ones all come from Pyodide's own builds.
     for name in ("numpy", "pandas", "polars"):
