@@ -213,15 +213,15 @@ def test_prerender_accepts_hover_while_python_loads(chromium, site_server, resol
         chart = page.locator(".view-memory-breakdown canvas").first
         box = chart.bounding_box()
         tooltip = page.locator(".bk-Tooltip")
-        shown = tooltip.filter(has_text="Quant").first
-        for fx in (0.2, 0.3, 0.5, 0.6):  # over a bar: the tooltip names its quant type
-            page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * 0.6)
+        shown = tooltip.get_by_text("Quant").first  # the tooltip's rows are in its own shadow root
+        for fx in (0.2, 0.33, 0.25):  # over the first two bars (the canvas holds the legend below the axis)
+            page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * 0.45)
             try:
                 shown.wait_for(state="visible", timeout=2000)
                 break
             except PlaywrightTimeoutError:
                 continue
-        expect(tooltip.filter(has_text="Quant").first).to_be_visible()
+        expect(shown).to_be_visible()
         stages = page.evaluate("() => window.__stages.map(s => s.text)")
         assert "Executing code" not in stages, stages
         assert page.evaluate(LOADER_UP)
@@ -289,5 +289,23 @@ def test_embed_page(chromium, site_server, resolution, lock_wheels, width: int, 
         assert root["sh"] <= root["ch"] + 1 and root["sw"] <= root["cw"] + 1, root
         if width == 390:
             screenshot(page, "site-embed-390")
+    finally:
+        ctx.close()
+
+
+def test_every_tab_reachable_in_the_prerender(chromium, site_server, resolution, lock_wheels) -> None:
+    """Only the first tab's charts are in the pre-render; the other tabs open at once and say they need Python."""
+    ctx, page, _ = new_page(chromium, site_server, resolution, lock_wheels, 1440, 1000)
+    try:
+        page.goto(f"{site_server[0]}/index.html", wait_until="domcontentloaded")
+        expect(page.locator("#first-screen")).to_have_count(0, timeout=60_000)
+        assert page.locator(".view-memory-breakdown canvas").count() >= 1
+        assert page.locator(".view-quality-scatter").count() == 0
+        for title in ("Quality", "Spectrum", "Sweet spots & speed", "Sources"):
+            page.locator(".bk-tab", has_text=title).first.click()
+            expect(page.locator(".dashboard-needs-python").filter(visible=True).first).to_be_visible()
+        screenshot(page, "site-tab-needs-python-1440")
+        page.locator(".bk-tab", has_text="Recommendation").first.click()
+        expect(page.locator(".view-memory-breakdown canvas").first).to_be_visible()
     finally:
         ctx.close()
