@@ -4,6 +4,7 @@
     python scripts/bench.py --only model    # model layer only (no browser needed)
     python scripts/bench.py --only speed    # hardware.estimate_speed per (model, quant, device) only
     python scripts/bench.py --json bench-results.json
+    python scripts/bench.py --only site --reference .cache/reference/quantisation-dashboard.html
 
 * model: one constraint change -> every derived frame recomputed (p50/p95 over 200 changes); the full
   sweet-spots grid (every catalog model x 8 VRAM sizes x 6 contexts x every quant), and the same with a
@@ -14,14 +15,17 @@
   sessions each changing the GPU memory every 2-4 s for 60 s (p50/p95 from change to every view updated); then
   one session's widget changes while another session pastes the worst allowed inputs (the largest architecture
   dashboard.limits allows, 5 MB of the slowest llama-perplexity shape) for 60 s.
-* site: the static Pyodide build (``scripts/build_site.py``) with CDN URLs routed to local files: time to the
-  pre-rendered first view against a plain static HTML page of comparable content, as a ratio; the number
-  of packages the page installs and the bytes of the page's own assets.
+* site: first paint in one browser run, Pyodide's CDN routed to local files: the static site's first chart (the
+  first screen's SVG), whole first screen (the live Bokeh charts drawn) and first interaction (a hover shows the
+  tooltip), the served app's first chart (warm), and the same for ``--reference PATH`` (a local copy of another
+  dashboard page, e.g. the public sammcj/quant ``quantisation-dashboard.html``; never committed) with the
+  ratios; the bytes a first visit downloads by host and the packages the page installs.
 
 Targets (from the project's issues): p50 < 10 ms per change in the model layer; load: p95 <= 1 s with 20 sessions,
 and < 1 s p95 for one session while another pastes the worst allowed inputs; the speed estimate < 1 ms per
-(model, quant, device); p50 < 150 ms from a widget
-change to every view updated in the served app.
+(model, quant, device); p50 <= 100 ms from a widget change to every visible view updated in the served app;
+static first chart <= 1.0x the reference page's, its whole first screen <= 2.5x, the served app's first chart
+<= 2.5x (warm); first-visit bytes outside Pyodide's CDN at most half of the ~33 MB of the unpinned build.
 """
 
 from __future__ import annotations
@@ -214,8 +218,9 @@ def bench_app() -> dict[str, object]:
     from playwright.sync_api import sync_playwright
 
     from tests.ui.conftest import CHROMIUM, LAUNCH_ARGS, offline_stub, serve_app
-    from tests.ui.test_dashboard import VIEWS
+    from tests.ui.test_dashboard import VIEW_TABS
 
+    first_tab = [view for view, tab in VIEW_TABS.items() if tab == "Recommendation"]
     with serve_app() as (url, _), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
@@ -225,7 +230,7 @@ def bench_app() -> dict[str, object]:
         for _ in range(5):
             t0 = time.perf_counter()
             page.goto(url, wait_until="commit")
-            for view in VIEWS:  # locators pierce Panel's shadow DOM
+            for view in first_tab:  # locators pierce Panel's shadow DOM
                 page.locator(f".view-{view} canvas").first.wait_for(state="attached", timeout=120_000)
             page.wait_for_function(JS_IDLE, timeout=120_000, polling=50)
             loads.append((time.perf_counter() - t0) * 1000)
@@ -234,7 +239,10 @@ def bench_app() -> dict[str, object]:
         for i in range(50):
             samples.append(page.evaluate(JS_CHANGE, values[i % len(values)] + (i // len(values))))
         browser.close()
-    return {"navigation_to_charts_drawn": percentiles(loads), "widget_change_to_views_updated": percentiles(samples)}
+    return {
+        "navigation_to_first_tab_drawn": percentiles(loads),
+        "widget_change_to_views_updated": percentiles(samples),
+    }
 
 
 LOAD_SESSIONS = 20
@@ -365,77 +373,193 @@ def bench_load(num_procs: int = 2) -> dict[str, object]:
         return asyncio.run(run(url))
 
 
-PLAIN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>plain</title>
-<style>body{{font-family:sans-serif;margin:2em}} td,th{{border:1px solid #ccc;padding:2px 6px}}</style></head>
-<body><h1>GGUF quantisation: quality, memory, fit</h1><h2>{summary}</h2>{table}</body></html>"""
+# In-page: the first moment the memory chart answers a hover with its tooltip (Bokeh drawn and listening).
+JS_TOOLTIP = """() => {
+  const walk = (root) => { for (const el of root.querySelectorAll('*')) {
+    if (el.classList && el.classList.contains('bk-Tooltip') && el.offsetParent !== null) return true;
+    if (el.shadowRoot && walk(el.shadowRoot)) return true; } return false; };
+  return walk(document);
+}"""
 
 
-def bench_site() -> dict[str, object]:
-    """Static site: time to the pre-rendered first view vs a plain HTML page; packages and bytes."""
+def _timed_loads(browser, url: str, route, steps: dict[str, object], runs: int, hover=None) -> dict[str, list]:
+    """Load ``url`` ``runs`` times in fresh contexts (cold cache); ``steps`` maps a name to a callable(page) that
+    returns when that milestone is reached; times are from navigation start (ms). ``hover`` (a callable returning
+    the point to hover) adds ``first_interaction``: the first time a hover there shows a tooltip."""
+    out: dict[str, list] = {name: [] for name in steps}
+    if hover is not None:
+        out["first_interaction"] = []
+    for _ in range(runs):
+        ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, service_workers="block")
+        ctx.route("**/*", route)
+        page = ctx.new_page()
+        t0 = time.perf_counter()
+        page.goto(url, wait_until="commit")
+        for name, wait in steps.items():
+            wait(page)
+            out[name].append((time.perf_counter() - t0) * 1000)
+        if hover is not None:
+            x, y, shown = hover(page)
+            deadline = time.perf_counter() + 30
+            while time.perf_counter() < deadline:
+                page.mouse.move(x, y)
+                page.mouse.move(x + 2, y + 1)
+                if page.evaluate(shown):
+                    break
+            out["first_interaction"].append((time.perf_counter() - t0) * 1000)
+        ctx.close()
+    return out
+
+
+def bench_site(reference: Path | None = None, runs: int = 5) -> dict[str, object]:
+    """First paint, measured in one browser run: the static site, the served app (warm) and a reference page.
+
+    Static site: ``first_chart`` (the first screen's SVG memory chart painted), ``first_screen`` (the live Bokeh
+    charts of the first tab drawn, the document idle), ``first_interaction`` (a hover over the memory chart shows
+    its tooltip). Served app: its first chart drawn (one warm-up load first). Reference (``--reference PATH``, a
+    local copy of another dashboard page): its first chart, all of its charts, its first tooltip. Also the bytes a
+    first visit downloads, by host, and the packages the page installs.
+    """
     import functools
     import http.server
+    import re
+    import shutil
     import tempfile
     import threading
+    from urllib.parse import urlparse
 
     from playwright.sync_api import sync_playwright
 
-    from dashboard.quants import quant_summary
-    from dashboard.recommend import Constraints, recommend
-    from dashboard.state import to_pandas
     from tests.static_site.offline import Router
     from tests.static_site.pyodide_env import ensure_pyodide, lock_substitutes, resolve
-    from tests.ui.conftest import CHROMIUM, LAUNCH_ARGS
+    from tests.ui.conftest import CHROMIUM, LAUNCH_ARGS, offline_stub, serve_app
 
     sys.path.insert(0, str(REPO_ROOT / "scripts"))
     import build_site
 
+    results: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="bench-site-") as tmp:
         site = Path(tmp) / "site"
-        build_site.build(site, verbose=False)
+        info = build_site.build(site, verbose=False)
         ensure_pyodide()
         resolution = resolve(site)
         lock_wheels = lock_substitutes(resolution)
-        table = to_pandas(quant_summary().select("quant", "family", "file_bits_per_weight", "mean_kld"))
-        (site / "plain.html").write_text(
-            PLAIN_PAGE.format(summary=recommend(Constraints()).summary(), table=table.to_html(index=False)),
-            encoding="utf-8",
-        )
-        own_bytes = sum(f.stat().st_size for f in site.rglob("*") if f.is_file() and f.name != "plain.html")
+        if reference is not None:
+            shutil.copy2(reference, site / "reference.html")
         handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
         handler.log_message = lambda *a: None
         httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
         origin = f"http://127.0.0.1:{httpd.server_address[1]}"
-        site_ms, plain_ms = [], []
+
+        def route(r) -> None:
+            Router(origin, resolution, lock_wheels).handle(r)
+
+        def memory_chart(page) -> tuple[float, float, str]:
+            box = page.locator(".view-memory-breakdown canvas").first.bounding_box()
+            return box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.45, JS_TOOLTIP
+
+        def first_screen(page) -> None:
+            for view in ("memory-breakdown", "decision-tree"):
+                page.locator(f".view-{view} canvas").first.wait_for(timeout=120_000)
+            page.locator("#first-screen").wait_for(state="detached", timeout=120_000)
+            page.wait_for_function(JS_IDLE, timeout=120_000, polling=50)
+
         try:
-            with sync_playwright() as p:
+            with sync_playwright() as p, serve_app() as (app_url, _):
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-                for _ in range(5):
-                    for name, samples in (("index.html", site_ms), ("plain.html", plain_ms)):
-                        ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, service_workers="block")
-                        ctx.route("**/*", Router(origin, resolution, lock_wheels).handle)
-                        page = ctx.new_page()
-                        t0 = time.perf_counter()
-                        page.goto(f"{origin}/{name}", wait_until="commit")
-                        if name == "index.html":  # first pre-rendered chart on screen (before Python runs)
-                            page.locator(".view-memory-breakdown canvas").first.wait_for(timeout=60_000)
-                        else:
-                            page.locator("table").first.wait_for(timeout=60_000)
-                        samples.append((time.perf_counter() - t0) * 1000)
-                        ctx.close()
+                # Bytes of a first visit, by host, until the worker has done all it can offline.
+                ctx = browser.new_context(viewport={"width": 1440, "height": 1000}, service_workers="block")
+                ctx.route("**/*", route)
+                by_host: dict[str, int] = {}
+                sizes: list[tuple[str, object]] = []
+                ctx.on("requestfinished", lambda req: sizes.append((req.url, req)))
+                page = ctx.new_page()
+                page.goto(f"{origin}/index.html")
+                page.wait_for_function("() => document.getElementById('loader-error')?.textContent", timeout=180_000)
+                for url, req in sizes:
+                    host = "this site" if url.startswith(origin) else urlparse(url).netloc
+                    by_host[host] = by_host.get(host, 0) + req.sizes()["responseBodySize"]
+                ctx.close()
+                results["first_visit_bytes_by_host"] = dict(sorted(by_host.items()))
+
+                site_times = _timed_loads(
+                    browser,
+                    f"{origin}/index.html",
+                    route,
+                    {
+                        "first_chart": lambda pg: pg.locator("#first-screen-memory rect").first.wait_for(),
+                        "first_screen": first_screen,
+                    },
+                    runs,
+                    hover=memory_chart,
+                )
+                served = {"first_chart": []}
+                ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
+                ctx.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), offline_stub)
+                page = ctx.new_page()
+                for i in range(runs + 1):  # the first load warms the server's caches
+                    t0 = time.perf_counter()
+                    page.goto(app_url, wait_until="commit")
+                    page.locator(".view-memory-breakdown canvas").first.wait_for(timeout=120_000)
+                    if i:
+                        served["first_chart"].append((time.perf_counter() - t0) * 1000)
+                ctx.close()
+                ref_times = None
+                if reference is not None:
+
+                    def chart_box(page) -> tuple[float, float, str]:
+                        box = page.locator(".recharts-surface").first.bounding_box()
+                        shown = (
+                            "() => [...document.querySelectorAll('.recharts-tooltip-wrapper')].some(e => "
+                            "getComputedStyle(e).visibility === 'visible' && e.textContent.trim())"
+                        )
+                        return box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5, shown
+
+                    def all_charts(page) -> None:
+                        page.wait_for_load_state("load")
+                        page.wait_for_function(
+                            "() => { const s = [...document.querySelectorAll('.recharts-surface')];"
+                            " return s.length > 0 && s.every(e => e.querySelector('path, rect')); }",
+                            timeout=60_000,
+                        )
+
+                    ref_times = _timed_loads(
+                        browser,
+                        f"{origin}/reference.html",
+                        route,
+                        {
+                            "first_chart": lambda pg: pg.locator(".recharts-surface").first.wait_for(),
+                            "first_screen": all_charts,
+                        },
+                        runs,
+                        hover=chart_box,
+                    )
                 browser.close()
         finally:
             httpd.shutdown()
-    packages = sorted(f"{pkg.name}=={pkg.version} ({pkg.source})" for pkg in resolution.packages.values())
-    site_p50, plain_p50 = statistics.median(site_ms), statistics.median(plain_ms)
-    return {
-        "prerendered_first_view": percentiles(site_ms),
-        "plain_html_page": percentiles(plain_ms),
-        "ratio_site_to_plain": round(site_p50 / plain_p50, 1),
-        "packages_installed": len(packages),
-        "package_list": packages,
-        "site_bytes": own_bytes,
-    }
+    static = {k: percentiles(v) for k, v in site_times.items()}
+    results["static_site"] = static
+    results["served_app_warm"] = {k: percentiles(v) for k, v in served.items()}
+    if ref_times is not None:
+        ref = {k: percentiles(v) for k, v in ref_times.items()}
+        results["reference"] = ref
+        results["ratios_to_reference"] = {
+            "static_first_chart": round(static["first_chart"]["p50_ms"] / ref["first_chart"]["p50_ms"], 2),
+            "static_first_screen": round(static["first_screen"]["p50_ms"] / ref["first_chart"]["p50_ms"], 2),
+            "static_first_interaction": round(
+                static["first_interaction"]["p50_ms"] / ref["first_interaction"]["p50_ms"], 2
+            ),
+            "served_first_chart": round(
+                results["served_app_warm"]["first_chart"]["p50_ms"] / ref["first_chart"]["p50_ms"], 2
+            ),
+        }
+    shipped = [p for p in info["packages"] if p["source"] == "site"]
+    results["site_wheels_bytes"] = sum(p["bytes"] for p in shipped)
+    results["same_wheels_from_pypi_bytes"] = sum(p.get("pypi_bytes", p["bytes"]) for p in shipped)
+    results["site_bytes"] = info["total_bytes"]
+    results["packages_installed"] = sorted(f"{p['name']}=={p['version']} ({p['source']})" for p in info["packages"])
+    return results
 
 
 def machine() -> dict[str, object]:
@@ -473,12 +597,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["model", "speed", "app", "site", "load"], action="append")
     parser.add_argument("--num-procs", type=int, default=2, help="server processes for the load benchmark")
     parser.add_argument("--json", type=Path, default=REPO_ROOT / "bench-results.json")
+    parser.add_argument(
+        "--reference", type=Path, help="a local copy of another dashboard page to compare first paint with (site part)"
+    )
     args = parser.parse_args(argv)
     parts = args.only or ["model", "app", "site"]
     results: dict[str, object] = {"machine": machine()}
     for part in parts:
         print(f"running {part} benchmarks…", flush=True)
-        benches = {"model": bench_model, "speed": bench_speed_estimate, "app": bench_app, "site": bench_site}
+        benches = {"model": bench_model, "speed": bench_speed_estimate, "app": bench_app}
+        benches["site"] = lambda: bench_site(args.reference)
         benches["load"] = lambda: bench_load(args.num_procs)
         results[part] = benches[part]()
     args.json.write_text(json.dumps(results, indent=2))

@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
+from dashboard.app import SECTIONS
 from tests.static_site.offline import Router
 from tests.static_site.pyodide_env import Resolution, lock_substitutes
 from tests.ui.conftest import screenshot
@@ -301,7 +302,7 @@ def test_every_tab_reachable_in_the_prerender(chromium, site_server, resolution,
         expect(page.locator("#first-screen")).to_have_count(0, timeout=60_000)
         assert page.locator(".view-memory-breakdown canvas").count() >= 1
         assert page.locator(".view-quality-scatter").count() == 0
-        for title in ("Quality", "Spectrum", "Sweet spots & speed", "Sources"):
+        for title in SECTIONS[1:]:
             page.locator(".bk-tab", has_text=title).first.click()
             expect(page.locator(".dashboard-needs-python").filter(visible=True).first).to_be_visible()
         screenshot(page, "site-tab-needs-python-1440")

@@ -24,6 +24,8 @@ VIEWS = [
     "decision-tree",
     "memory-breakdown",
     "colour-analogy",
+    "model-frontier",
+    "cross-size",
 ]
 
 # The tab (dashboard.app.SECTIONS) each view lives in: views are built when their tab is first opened.
@@ -38,6 +40,8 @@ VIEW_TABS = {
     "sweet-spots": "Sweet spots & speed",
     "efficiency-lines": "Sweet spots & speed",
     "efficiency-bars": "Sweet spots & speed",
+    "model-frontier": "Model size",
+    "cross-size": "Model size",
 }
 
 # JavaScript helpers reading Bokeh's document: sources are found by a column only they have.
