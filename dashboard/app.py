@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import urllib.parse
-from collections.abc import Callable
 
 import holoviews as hv
 import panel as pn
@@ -178,37 +177,6 @@ def pair(*views: pn.viewable.Viewable) -> pn.FlexBox:
     )
 
 
-# The tabs of the main area, in order; the first is the first screen (the static site paints it before BokehJS).
-SECTIONS = ("Recommendation", "Model size", "Quality", "Spectrum", "Sweet spots & speed", "Sources")
-# What an unopened tab shows until its view is built: at once on the server; in the static site only once Python
-# has loaded in the browser (the pre-render holds the first tab's charts only, which keeps the first paint fast).
-NEEDS_PYTHON_HTML = (
-    '<div class="dashboard-needs-python" role="status">Drawing this view… In the standalone page it is drawn by '
-    "Python running in your browser, once that has loaded (the badge at the bottom right shows how far it is).</div>"
-)
-
-
-def on_demand_tabs(sections: list[tuple[str, Callable[[], pn.viewable.Viewable]]]) -> pn.Tabs:
-    """One tab per ``(title, make_view)``; a tab's view is built the first time the tab is opened (the first tab's
-    at once) and kept afterwards, so the first render holds only the first tab's charts."""
-    holders = [
-        pn.Column(pn.pane.HTML(NEEDS_PYTHON_HTML, sizing_mode="stretch_width"), name=title, sizing_mode="stretch_width")
-        for title, _ in sections
-    ]
-    built: set[int] = set()
-
-    def open_tab(index: int) -> None:
-        if index in built or not 0 <= index < len(sections):
-            return
-        built.add(index)
-        holders[index].objects = [sections[index][1]()]
-
-    open_tab(0)
-    tabs = pn.Tabs(*holders, sizing_mode="stretch_width", name="views")
-    tabs.param.watch(lambda event: open_tab(event.new), "active")
-    return tabs
-
-
 def build_app() -> pn.template.BaseTemplate:
     """Build one session's dashboard (state is per session: nothing module-level is mutated)."""
     hv.extension("bokeh", logo=False)
@@ -221,24 +189,16 @@ def build_app() -> pn.template.BaseTemplate:
         "<br>".join(html.escape(n) for n in notices), alert_type="warning", visible=bool(notices), name="url-notice"
     )
     sync_url(constraints, notice)
-    makers = [
-        lambda: pn.Column(
-            RecommendationSummary(explorer=explorer),
-            pair(MemoryBreakdown(explorer=explorer), DecisionTree(explorer=explorer)),
-            sizing_mode="stretch_width",
-        ),
-        lambda: pair(ModelFrontier(explorer=explorer), CrossSizeChart()),
-        lambda: pn.Column(
-            ColourAnalogy(explorer=explorer),
-            pair(QualityScatter(explorer=explorer), QualityBars(explorer=explorer)),
-            sizing_mode="stretch_width",
-        ),
-        lambda: SpectrumHeatmap(explorer=explorer),
-        lambda: pair(SweetSpots(explorer=explorer), EfficiencyCharts(explorer=explorer)),
-        SourcesPanel,
+    main = [
+        pn.Column(notice, RecommendationSummary(explorer=explorer), sizing_mode="stretch_width"),
+        pair(ModelFrontier(explorer=explorer), CrossSizeChart()),
+        pair(MemoryBreakdown(explorer=explorer), DecisionTree(explorer=explorer)),
+        ColourAnalogy(explorer=explorer),
+        pair(QualityScatter(explorer=explorer), QualityBars(explorer=explorer)),
+        SpectrumHeatmap(explorer=explorer),
+        pair(SweetSpots(explorer=explorer), EfficiencyCharts(explorer=explorer)),
+        SourcesPanel(),
     ]
-    sections = list(zip(SECTIONS, makers, strict=True))
-    main = [pn.Column(notice, on_demand_tabs(sections), sizing_mode="stretch_width")]
     template = pn.template.FastListTemplate(
         title=TITLE,
         sidebar=sidebar(constraints, explorer),

@@ -218,9 +218,8 @@ def bench_app() -> dict[str, object]:
     from playwright.sync_api import sync_playwright
 
     from tests.ui.conftest import CHROMIUM, LAUNCH_ARGS, offline_stub, serve_app
-    from tests.ui.test_dashboard import VIEW_TABS
+    from tests.ui.test_dashboard import VIEWS
 
-    first_tab = [view for view, tab in VIEW_TABS.items() if tab == "Recommendation"]
     with serve_app() as (url, _), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         ctx = browser.new_context(viewport={"width": 1440, "height": 1000})
@@ -230,7 +229,7 @@ def bench_app() -> dict[str, object]:
         for _ in range(5):
             t0 = time.perf_counter()
             page.goto(url, wait_until="commit")
-            for view in first_tab:  # locators pierce Panel's shadow DOM
+            for view in VIEWS:  # locators pierce Panel's shadow DOM
                 page.locator(f".view-{view} canvas").first.wait_for(state="attached", timeout=120_000)
             page.wait_for_function(JS_IDLE, timeout=120_000, polling=50)
             loads.append((time.perf_counter() - t0) * 1000)
@@ -240,7 +239,7 @@ def bench_app() -> dict[str, object]:
             samples.append(page.evaluate(JS_CHANGE, values[i % len(values)] + (i // len(values))))
         browser.close()
     return {
-        "navigation_to_first_tab_drawn": percentiles(loads),
+        "navigation_to_charts_drawn": percentiles(loads),
         "widget_change_to_views_updated": percentiles(samples),
     }
 
@@ -460,7 +459,7 @@ def bench_site(reference: Path | None = None, runs: int = 5) -> dict[str, object
             return box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.45, JS_TOOLTIP
 
         def first_screen(page) -> None:
-            for view in ("memory-breakdown", "decision-tree"):
+            for view in ("memory-breakdown", "decision-tree", "quality-scatter"):
                 page.locator(f".view-{view} canvas").first.wait_for(timeout=120_000)
             page.locator("#first-screen").wait_for(state="detached", timeout=120_000)
             page.wait_for_function(JS_IDLE, timeout=120_000, polling=50)

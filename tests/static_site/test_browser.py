@@ -20,7 +20,6 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
-from dashboard.app import SECTIONS
 from tests.static_site.offline import Router
 from tests.static_site.pyodide_env import Resolution, lock_substitutes
 from tests.ui.conftest import screenshot
@@ -290,23 +289,5 @@ def test_embed_page(chromium, site_server, resolution, lock_wheels, width: int, 
         assert root["sh"] <= root["ch"] + 1 and root["sw"] <= root["cw"] + 1, root
         if width == 390:
             screenshot(page, "site-embed-390")
-    finally:
-        ctx.close()
-
-
-def test_every_tab_reachable_in_the_prerender(chromium, site_server, resolution, lock_wheels) -> None:
-    """Only the first tab's charts are in the pre-render; the other tabs open at once and say they need Python."""
-    ctx, page, _ = new_page(chromium, site_server, resolution, lock_wheels, 1440, 1000)
-    try:
-        page.goto(f"{site_server[0]}/index.html", wait_until="domcontentloaded")
-        expect(page.locator("#first-screen")).to_have_count(0, timeout=60_000)
-        assert page.locator(".view-memory-breakdown canvas").count() >= 1
-        assert page.locator(".view-quality-scatter").count() == 0
-        for title in SECTIONS[1:]:
-            page.locator(".bk-tab", has_text=title).first.click()
-            expect(page.locator(".dashboard-needs-python").filter(visible=True).first).to_be_visible()
-        screenshot(page, "site-tab-needs-python-1440")
-        page.locator(".bk-tab", has_text="Recommendation").first.click()
-        expect(page.locator(".view-memory-breakdown canvas").first).to_be_visible()
     finally:
         ctx.close()

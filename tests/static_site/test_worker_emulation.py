@@ -1,0 +1,45 @@
+"""The static site's worker code path in CI: Panel's Pyodide-worker branches under CPython (fake ``pyodide``/``js``
+modules, no tornado, no threads) driving init, a URL preset, a widget change, an upload and a download."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.static_site.conftest import load_build_script
+
+pytestmark = pytest.mark.site
+
+HERE = Path(__file__).resolve().parent
+
+
+def test_worker_path_preset_widget_upload_download(tmp_path: Path) -> None:
+    entry = tmp_path / "index.py"
+    entry.write_text(load_build_script().ENTRY_SCRIPT)
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "worker_emulation.py"), str(entry), "?vram_gb=banana&context=16384"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    print("\n" + json.dumps(report, indent=1))
+    assert report["in_worker"] and not report["tornado_imported"] and report["threads_started"] == 0
+    assert report["roots"] > 5
+    # The URL preset went through the same validation as on the server: the good value applied, the bad one
+    # named in the notice and replaced by the default.
+    assert report["preset"] == {"context": 16384, "vram_gb": 24.0}
+    assert report["notice"]["visible"] and "vram_gb" in report["notice"]["text"]
+    assert "banana" in report["notice"]["text"]
+    # A widget change from the page recomputes and sends the new recommendation back.
+    assert report["widget_change"] == {"vram_gb": 12.0, "patched_summary": True}
+    # An uploaded CSV is parsed and added, and the page is told.
+    assert report["upload"] == {"rows": 2, "status_sent": True}
+    # The dataset the download button serves carries the user's rows (the click itself is not emulated).
+    assert report["download"]["has_user_rows"]
