@@ -24,25 +24,7 @@ VIEWS = [
     "decision-tree",
     "memory-breakdown",
     "colour-analogy",
-    "model-frontier",
-    "cross-size",
 ]
-
-# The tab (dashboard.app.SECTIONS) each view lives in: views are built when their tab is first opened.
-VIEW_TABS = {
-    "decision-tree": "Recommendation",
-    "memory-breakdown": "Recommendation",
-    "colour-analogy": "Quality",
-    "quality-scatter": "Quality",
-    "quality-bars": "Quality",
-    "compression-line": "Quality",
-    "spectrum-heatmap": "Spectrum",
-    "sweet-spots": "Sweet spots & speed",
-    "efficiency-lines": "Sweet spots & speed",
-    "efficiency-bars": "Sweet spots & speed",
-    "model-frontier": "Model size",
-    "cross-size": "Model size",
-}
 
 # JavaScript helpers reading Bokeh's document: sources are found by a column only they have.
 JS_SOURCES = """
@@ -74,34 +56,15 @@ JS_SELECT = """
 """
 
 
-JS_IDLE = "() => window.Bokeh.documents.every(d => d.is_idle)"
-
-
 def sources(page, column: str) -> list[dict]:
     return page.evaluate(JS_SOURCES, column)
 
 
-def show_tab(page, title: str) -> None:
-    """Open a tab of the main area (its views are built the first time)."""
-    page.locator(".bk-tab", has_text=title).first.click()
-
-
-def show_view(page, view: str) -> None:
-    show_tab(page, VIEW_TABS[view])
-    page.locator(f".view-{view} canvas").first.wait_for(timeout=60_000)
-
-
-def open_app(page_factory, url: str, width: int = 1440, every_tab: bool = True):
-    """The app with its first screen drawn; with ``every_tab`` every tab opened once (all views built), then the
-    first tab again."""
+def open_app(page_factory, url: str, width: int = 1440):
     page = page_factory(width=width)
     page.goto(url)
     page.get_by_text(re.compile(r" on [\d.]+ GB at ")).first.wait_for(timeout=90_000)
     page.wait_for_function("() => window.Bokeh && window.Bokeh.documents.length > 0", timeout=60_000)
-    if every_tab:
-        for view in VIEWS:
-            show_view(page, view)
-        show_tab(page, "Recommendation")
     page.wait_for_timeout(2500)  # let every plot finish its first render
     return page
 
@@ -124,25 +87,16 @@ def emphasis_by_quant(source: dict) -> dict[str, float]:
 
 
 def test_every_view_draws_without_errors(page_factory, served_app: str, tmp_path: Path) -> None:
-    page = open_app(page_factory, served_app, every_tab=False)
-    # Only the first tab's views are in the first render; the others are built when their tab opens.
-    assert page.locator(".view-memory-breakdown canvas").count() >= 1
-    assert page.locator(".view-quality-scatter").count() == 0
-    assert page.locator(".view-sweet-spots").count() == 0
-    screenshot(page, "dashboard-1440")
+    page = open_app(page_factory, served_app)
     for view in VIEWS:
-        show_view(page, view)
-        page.wait_for_function(JS_IDLE, timeout=60_000)
         assert view_canvas_drawn(page, view, tmp_path), f"{view} did not draw"
     assert "Traceback" not in page.content()
-    screenshot(page, "dashboard-sweet-spots-1440")
+    screenshot(page, "dashboard-1440")
 
 
 def test_phone_width_is_usable(page_factory, served_app: str, tmp_path: Path) -> None:
     page = open_app(page_factory, served_app, width=390)
     for view in ("quality-scatter", "spectrum-heatmap", "decision-tree"):
-        show_view(page, view)
-        page.wait_for_function(JS_IDLE, timeout=60_000)
         assert view_canvas_drawn(page, view, tmp_path), f"{view} did not draw at 390 px"
     # nothing wider than the phone: no horizontal scrolling of the page
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 400
