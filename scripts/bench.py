@@ -455,7 +455,9 @@ def bench_site(reference: Path | None = None, runs: int = 5) -> dict[str, object
             Router(origin, resolution, lock_wheels).handle(r)
 
         def memory_chart(page) -> tuple[float, float, str]:
-            box = page.locator(".view-memory-breakdown canvas").first.bounding_box()
+            chart = page.locator(".view-memory-breakdown canvas").first
+            chart.scroll_into_view_if_needed()
+            box = chart.bounding_box()
             return box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.45, JS_TOOLTIP
 
         def first_screen(page) -> None:

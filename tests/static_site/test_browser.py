@@ -211,6 +211,7 @@ def test_prerender_accepts_hover_while_python_loads(chromium, site_server, resol
         expect(page.locator("#first-screen")).to_have_count(0, timeout=60_000)  # Bokeh drew, the SVG is gone
         page.wait_for_function(LOADER_UP, timeout=30_000)  # the worker is loading
         chart = page.locator(".view-memory-breakdown canvas").first
+        chart.scroll_into_view_if_needed()
         box = chart.bounding_box()
         tooltip = page.locator(".bk-Tooltip")
         shown = tooltip.get_by_text("Quant").first  # the tooltip's rows are in its own shadow root
