@@ -458,7 +458,7 @@ def bench_site(reference: Path | None = None, runs: int = 5) -> dict[str, object
             chart = page.locator(".view-memory-breakdown canvas").first
             chart.scroll_into_view_if_needed()
             box = chart.bounding_box()
-            return box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.45, JS_TOOLTIP
+            return box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.55, JS_TOOLTIP
 
         def first_screen(page) -> None:
             for view in ("memory-breakdown", "decision-tree", "quality-scatter"):

@@ -215,8 +215,8 @@ def test_prerender_accepts_hover_while_python_loads(chromium, site_server, resol
         box = chart.bounding_box()
         tooltip = page.locator(".bk-Tooltip")
         shown = tooltip.get_by_text("Quant").first  # the tooltip's rows are in its own shadow root
-        for fx in (0.2, 0.33, 0.25):  # over the first two bars (the canvas holds the legend below the axis)
-            page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * 0.45)
+        for fx in (0.2, 0.4, 0.6, 0.8):  # low over the bars (the canvas holds the legend below the axis)
+            page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * 0.55)
             try:
                 shown.wait_for(state="visible", timeout=2000)
                 break
