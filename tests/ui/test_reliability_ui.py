@@ -74,7 +74,7 @@ def status(page, text: str | re.Pattern, timeout_ms: int = 60_000):
 def test_config_model_in_the_url_is_refused_with_a_notice_and_the_page_keeps_working(page_factory, server) -> None:
     url, log = server
     page = open_page(page_factory, url + "?model=From%20config.json&context=1_0_2_4")
-    status(page, "a pasted config.json cannot travel in a link")
+    status(page, "Ignored model='From config.json'")
     status(page, "Ignored context='1_0_2_4': expected a whole number (digits only)")
     assert page.get_by_text("Paste a config.json first").count() == 0
     page.get_by_text(re.compile(r"Llama-3\.1-8B on 24 GB at 8K context")).first.wait_for()
@@ -159,7 +159,7 @@ def test_upload_then_paste_adds_the_paste(page_factory, server, tmp_path: Path) 
     open_card(page)
     upload = tmp_path / "mine.csv"
     upload.write_text("model,quant,perplexity\nFromFile,Q4_K_M,6.1\n")
-    page.locator("input[type=file]").set_input_files(str(upload))
+    page.locator("input[type=file][accept='.csv,.txt,.log']").set_input_files(str(upload))
     page.get_by_role("button", name="Add to charts").click()
     status(page, "Added 1 row(s) for FromFile")
     page.get_by_role("textbox", name="Paste measurements").fill("model,quant,perplexity\nFromPaste,Q5_K_M,6.0\n")
