@@ -1,5 +1,5 @@
 """The static site's worker code path in CI: Panel's Pyodide-worker branches under CPython (fake ``pyodide``/``js``
-modules, no tornado, no threads) driving init, a URL preset, a widget change, an upload and a download."""
+modules, no tornado, no threads) driving init, a URL preset, a widget change, an upload and a download click."""
 
 from __future__ import annotations
 
@@ -41,5 +41,9 @@ def test_worker_path_preset_widget_upload_download(tmp_path: Path) -> None:
     assert report["widget_change"] == {"vram_gb": 12.0, "patched_summary": True}
     # An uploaded CSV is parsed and added, and the page is told.
     assert report["upload"] == {"rows": 2, "status_sent": True}
-    # The dataset the download button serves carries the user's rows (the click itself is not emulated).
-    assert report["download"]["has_user_rows"]
+    # A click on the download button: the CSV is computed in Python and sent back to the page as a data URL
+    # carrying the user's two rows.
+    download = report["download"]
+    assert download["data_urls_sent"] == 1 and download["filename"].endswith(".csv")
+    assert download["header"].startswith("origin,model,quant,")
+    assert len(download["user_rows_in_file"]) == 2, download

@@ -132,9 +132,18 @@ def main(entry_script: str, query: str) -> None:
     outgoing.clear()
     download = model("FileDownload")
     from_page([changed(download, "clicks", 1)])
+    sent = [
+        event["new"]
+        for p in outgoing
+        for event in json.loads(p)["events"]
+        if event.get("model", {}).get("id") == download.id and event.get("attr") == "data"
+    ]
+    csv_sent = base64.b64decode(sent[-1].split("base64,", 1)[1]).decode() if sent else ""
     report["download"] = {
-        "data_url_sent": any("data:text/csv;base64," in p for p in outgoing),
-        "has_user_rows": explorer.dataset_csv().count("Mine") >= 2,
+        "data_urls_sent": len(sent),
+        "filename": download.filename,
+        "user_rows_in_file": [line for line in csv_sent.splitlines() if ",Mine," in line],
+        "header": csv_sent.splitlines()[0] if csv_sent else "",
     }
     report["threads_started"] = threading.active_count() - threads_before
     print(json.dumps(report))
