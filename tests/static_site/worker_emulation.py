@@ -146,6 +146,16 @@ def main(entry_script: str, query: str) -> None:
         "header": csv_sent.splitlines()[0] if csv_sent else "",
     }
     report["threads_started"] = threading.active_count() - threads_before
+    import numpy
+    import pandas
+    import polars
+
+    report["versions"] = {
+        "python": sys.version.split()[0],
+        "numpy": numpy.__version__,
+        "pandas": pandas.__version__,
+        "polars": polars.__version__,
+    }
     print(json.dumps(report))
 
 
