@@ -408,9 +408,7 @@ def patch_worker(js: str, install: dict[str, object], self_host: bool) -> str:
     prelude = prelude.replace("__WHEELS__", json.dumps(install["wheels"]))
     js = _sub_once(r'(import \{ loadPyodide \} from "[^"]+";\n)', lambda m: m.group(1) + prelude, js, "add installer")
     if self_host:
-        js = js.replace(f'from "{PYODIDE_CDN}pyodide.mjs"', 'from "./pyodide/pyodide.mjs"')
-        options = json.dumps({"packageBaseUrl": PYODIDE_CDN})
-        js = _sub_once(r"await loadPyodide\(\)", f"await loadPyodide({options})", js, "self-host Pyodide")
+        js = self_host_worker(js)
     js = _sub_once(r"const data_archives = \[[^\]]*\];", "const data_archives = [];", js, "drop the archive")
     js = _sub_once(
         r'  await self\.pyodide\.loadPackage\("micropip"\);.*?Error while installing packages`\n    \}\);\n  \}\n',
@@ -425,6 +423,26 @@ def patch_worker(js: str, install: dict[str, object], self_host: bool) -> str:
         re.S,
     )
     return js
+
+
+PYODIDE_CORE = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
+
+
+def self_host_worker(js: str) -> str:
+    """The worker, changed to load Pyodide's core from the site's ``pyodide/`` folder; its packages (the lock's
+    compiled wheels) still come from Pyodide's CDN."""
+    js = _sub_once(
+        re.escape(f'from "{PYODIDE_CDN}pyodide.mjs"'), 'from "./pyodide/pyodide.mjs"', js, "self-host Pyodide"
+    )
+    options = json.dumps({"packageBaseUrl": PYODIDE_CDN})
+    return _sub_once(r"await loadPyodide\(\)", f"await loadPyodide({options})", js, "self-host Pyodide")
+
+
+def copy_pyodide_core(out: Path) -> None:
+    """Pyodide's core files from the npm package into ``out/pyodide/`` (``--self-host``)."""
+    (out / "pyodide").mkdir(exist_ok=True)
+    for name in PYODIDE_CORE:
+        shutil.copy2(PYODIDE_NPM / name, out / "pyodide" / name)
 
 
 def static_assets(html: str, out: Path) -> tuple[str, list[list[str]]]:
@@ -609,15 +627,7 @@ def build(
         first_screen = first_screen_html()
         page.write_text(patch_page(defer_scripts(html), rewrites, first_screen), encoding="utf-8")
         if self_host:
-            (out / "pyodide").mkdir()
-            for name in (
-                "pyodide.mjs",
-                "pyodide.asm.mjs",
-                "pyodide.asm.wasm",
-                "python_stdlib.zip",
-                "pyodide-lock.json",
-            ):
-                shutil.copy2(PYODIDE_NPM / name, out / "pyodide" / name)
+            copy_pyodide_core(out)
         info = check(out, wheel, log, install)
     # Hand-written companions, when building somewhere other than the repo's site/.
     if out != DEFAULT_OUT.resolve():
