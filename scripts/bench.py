@@ -48,6 +48,8 @@ sys.path.insert(0, str(REPO_ROOT))
 
 def percentiles(samples_ms: list[float]) -> dict[str, float]:
     ordered = sorted(samples_ms)
+    if not ordered:
+        return {"n": 0}
     return {
         "n": len(ordered),
         "p50_ms": round(statistics.median(ordered), 3),
@@ -372,19 +374,11 @@ def bench_load(num_procs: int = 2) -> dict[str, object]:
         return asyncio.run(run(url))
 
 
-# In-page: the first moment the memory chart answers a hover with its tooltip (Bokeh drawn and listening).
-JS_TOOLTIP = """() => {
-  const walk = (root) => { for (const el of root.querySelectorAll('*')) {
-    if (el.classList && el.classList.contains('bk-Tooltip') && el.offsetParent !== null) return true;
-    if (el.shadowRoot && walk(el.shadowRoot)) return true; } return false; };
-  return walk(document);
-}"""
-
-
 def _timed_loads(browser, url: str, route, steps: dict[str, object], runs: int, hover=None) -> dict[str, list]:
     """Load ``url`` ``runs`` times in fresh contexts (cold cache); ``steps`` maps a name to a callable(page) that
-    returns when that milestone is reached; times are from navigation start (ms). ``hover`` (a callable returning
-    the point to hover) adds ``first_interaction``: the first time a hover there shows a tooltip."""
+    returns when that milestone is reached; times are from navigation start (ms). ``hover`` (a callable(page)
+    returning the points to hover and a callable(page) telling whether a tooltip shows) adds
+    ``first_interaction``: the first time a hover over one of those points shows a tooltip (None after 60 s)."""
     out: dict[str, list] = {name: [] for name in steps}
     if hover is not None:
         out["first_interaction"] = []
@@ -398,14 +392,17 @@ def _timed_loads(browser, url: str, route, steps: dict[str, object], runs: int, 
             wait(page)
             out[name].append((time.perf_counter() - t0) * 1000)
         if hover is not None:
-            x, y, shown = hover(page)
-            deadline = time.perf_counter() + 30
-            while time.perf_counter() < deadline:
-                page.mouse.move(x, y)
-                page.mouse.move(x + 2, y + 1)
-                if page.evaluate(shown):
-                    break
-            out["first_interaction"].append((time.perf_counter() - t0) * 1000)
+            points, shown = hover(page)
+            deadline, hit = time.perf_counter() + 60, None
+            while hit is None and time.perf_counter() < deadline:
+                for x, y in points:
+                    page.mouse.move(x, y)
+                    page.mouse.move(x + 2, y + 1)
+                    if shown(page):
+                        hit = (time.perf_counter() - t0) * 1000
+                        break
+            if hit is not None:
+                out["first_interaction"].append(hit)
         ctx.close()
     return out
 
@@ -445,8 +442,8 @@ def bench_site(reference: Path | None = None, runs: int = 5) -> dict[str, object
         lock_wheels = lock_substitutes(resolution)
         if reference is not None:
             shutil.copy2(reference, site / "reference.html")
-        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
-        handler.log_message = lambda *a: None
+        quiet = type("Quiet", (http.server.SimpleHTTPRequestHandler,), {"log_message": lambda *a: None})
+        handler = functools.partial(quiet, directory=str(site))
         httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=httpd.serve_forever, daemon=True).start()
         origin = f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -454,11 +451,14 @@ def bench_site(reference: Path | None = None, runs: int = 5) -> dict[str, object
         def route(r) -> None:
             Router(origin, resolution, lock_wheels).handle(r)
 
-        def memory_chart(page) -> tuple[float, float, str]:
+        def memory_chart(page) -> tuple[list[tuple[float, float]], object]:
+            # Low over the bars (the canvas holds the legend below the axis), as the browser test hovers; the
+            # tooltip's rows are in its own shadow root, which locators pierce.
             chart = page.locator(".view-memory-breakdown canvas").first
             chart.scroll_into_view_if_needed()
             box = chart.bounding_box()
-            return box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.55, JS_TOOLTIP
+            points = [(box["x"] + box["width"] * fx, box["y"] + box["height"] * 0.55) for fx in (0.2, 0.4, 0.6, 0.8)]
+            return points, lambda pg: pg.locator(".bk-Tooltip").get_by_text("Quant").first.is_visible()
 
         def first_screen(page) -> None:
             for view in ("memory-breakdown", "decision-tree", "quality-scatter"):
@@ -509,13 +509,14 @@ def bench_site(reference: Path | None = None, runs: int = 5) -> dict[str, object
                 ref_times = None
                 if reference is not None:
 
-                    def chart_box(page) -> tuple[float, float, str]:
+                    def chart_box(page) -> tuple[list[tuple[float, float]], object]:
                         box = page.locator(".recharts-surface").first.bounding_box()
                         shown = (
                             "() => [...document.querySelectorAll('.recharts-tooltip-wrapper')].some(e => "
                             "getComputedStyle(e).visibility === 'visible' && e.textContent.trim())"
                         )
-                        return box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5, shown
+                        points = [(box["x"] + box["width"] * fx, box["y"] + box["height"] * 0.5) for fx in (0.5, 0.3)]
+                        return points, lambda pg: pg.evaluate(shown)
 
                     def all_charts(page) -> None:
                         page.wait_for_load_state("load")
@@ -545,15 +546,15 @@ def bench_site(reference: Path | None = None, runs: int = 5) -> dict[str, object
     if ref_times is not None:
         ref = {k: percentiles(v) for k, v in ref_times.items()}
         results["reference"] = ref
+
+        def ratio(ours: dict, theirs: dict) -> float | None:
+            return round(ours["p50_ms"] / theirs["p50_ms"], 2) if ours["n"] and theirs["n"] else None
+
         results["ratios_to_reference"] = {
-            "static_first_chart": round(static["first_chart"]["p50_ms"] / ref["first_chart"]["p50_ms"], 2),
-            "static_first_screen": round(static["first_screen"]["p50_ms"] / ref["first_chart"]["p50_ms"], 2),
-            "static_first_interaction": round(
-                static["first_interaction"]["p50_ms"] / ref["first_interaction"]["p50_ms"], 2
-            ),
-            "served_first_chart": round(
-                results["served_app_warm"]["first_chart"]["p50_ms"] / ref["first_chart"]["p50_ms"], 2
-            ),
+            "static_first_chart": ratio(static["first_chart"], ref["first_chart"]),
+            "static_first_screen": ratio(static["first_screen"], ref["first_chart"]),
+            "static_first_interaction": ratio(static["first_interaction"], ref["first_interaction"]),
+            "served_first_chart": ratio(results["served_app_warm"]["first_chart"], ref["first_chart"]),
         }
     shipped = [p for p in info["packages"] if p["source"] == "site"]
     results["site_wheels_bytes"] = sum(p["bytes"] for p in shipped)
@@ -597,6 +598,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["model", "speed", "app", "site", "load"], action="append")
     parser.add_argument("--num-procs", type=int, default=2, help="server processes for the load benchmark")
+    parser.add_argument("--runs", type=int, default=5, help="page loads per measured page (site part)")
     parser.add_argument("--json", type=Path, default=REPO_ROOT / "bench-results.json")
     parser.add_argument(
         "--reference", type=Path, help="a local copy of another dashboard page to compare first paint with (site part)"
@@ -607,7 +609,7 @@ def main(argv: list[str] | None = None) -> int:
     for part in parts:
         print(f"running {part} benchmarks…", flush=True)
         benches = {"model": bench_model, "speed": bench_speed_estimate, "app": bench_app}
-        benches["site"] = lambda: bench_site(args.reference)
+        benches["site"] = lambda: bench_site(args.reference, args.runs)
         benches["load"] = lambda: bench_load(args.num_procs)
         results[part] = benches[part]()
     args.json.write_text(json.dumps(results, indent=2))
