@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import html
 import urllib.parse
+from functools import partial
 
 import holoviews as hv
 import panel as pn
 import param
 
 from dashboard.state import CUSTOM_MODEL, TEMPLATE_URL_PARAMETERS, URL_PARAMETERS, Explorer, UserConstraints
+from dashboard.views.common import one_document_walk
 from dashboard.views.compare import CrossSizeChart, ModelFrontier
 from dashboard.views.device import DevicePanel
 from dashboard.views.efficiency import EfficiencyCharts
@@ -72,15 +74,22 @@ def sync_url(constraints: UserConstraints, notice: pn.pane.Alert) -> None:
     if location is None:
         return
 
+    # the query this function wrote last: its own write is not read back (a model read from a config.json
+    # would come back decoded from ``arch=`` as a new object and be evaluated a second and third time)
+    written = {"query": ""}
+
     def to_url(*_events: object) -> None:
         # Panel's own parameters (?theme=dark from the theme toggle) stay in the address bar
         current = urllib.parse.parse_qs(location.search.lstrip("?"))
         panel_owned = {k: v[-1] for k, v in current.items() if k in TEMPLATE_URL_PARAMETERS}
         query = urllib.parse.urlencode({**panel_owned, **constraints.query()})
         if location.search.lstrip("?") != query:
+            written["query"] = query
             location.search = "?" + query
 
     def from_url(event: param.parameterized.Event) -> None:
+        if str(event.new).lstrip("?") == written["query"]:
+            return
         notices = constraints.apply_query(urllib.parse.parse_qs(str(event.new).lstrip("?")))
         notice.object = "<br>".join(html.escape(n) for n in notices)
         notice.visible = bool(notices)
@@ -185,6 +194,8 @@ def build_app() -> pn.template.BaseTemplate:
     constraints = UserConstraints()
     notices = constraints.apply_query(_query())
     explorer = Explorer(constraints=constraints)
+    # every chart a change redraws, redrawn in one batch (one walk of the document's models)
+    explorer.announcing = partial(one_document_walk, pn.state.curdoc)
     notice = pn.pane.Alert(
         "<br>".join(html.escape(n) for n in notices), alert_type="warning", visible=bool(notices), name="url-notice"
     )

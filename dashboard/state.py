@@ -7,6 +7,7 @@ that every chart reads and writes. No Panel import: views build on these classes
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 
@@ -172,12 +173,15 @@ class UserConstraints(param.Parameterized):
         # A read model is a choice only once one has been read: the Selector itself then refuses it from the
         # widget, a URL or code alike, so no way in can select a model that is not there. The choice is shown
         # by the model's own name (the value stays CONFIG_MODEL, so it never collides with a catalog name).
-        objects = {name: name for name in catalog()} | {CUSTOM_MODEL: CUSTOM_MODEL}
-        if self.config_spec is not None:
-            objects[self.config_label()] = CONFIG_MODEL
-        self.param.model.objects = objects
+        self.param.model.objects = objects = self._model_choices(self.config_spec)
         if self.model not in objects.values():
             self.model = DEFAULT_MODEL
+
+    def _model_choices(self, config_spec: ModelSpec | None) -> dict[str, str]:
+        objects = {name: name for name in catalog()} | {CUSTOM_MODEL: CUSTOM_MODEL}
+        if config_spec is not None:
+            objects[f"{config_spec.name} (yours)"] = CONFIG_MODEL
+        return objects
 
     def config_label(self) -> str:
         """How the Model selector names the model read from a config.json or a .gguf file."""
@@ -186,9 +190,10 @@ class UserConstraints(param.Parameterized):
         return f"{self.config_spec.name} (yours)"
 
     def use_config_spec(self, spec: ModelSpec) -> None:
-        """Select the architecture read from a config.json (replacing an earlier one)."""
-        self.config_spec = spec  # makes CONFIG_MODEL a valid choice first
-        self.model = CONFIG_MODEL
+        """Select the architecture read from a config.json (replacing an earlier one), as one change (one
+        recompute, not one for the new spec and one for the model)."""
+        self.param.model.objects = self._model_choices(spec)  # makes CONFIG_MODEL a valid choice first
+        self.param.update(config_spec=spec, model=CONFIG_MODEL)
 
     def apply_query(self, query: dict[str, list[str] | str]) -> list[str]:
         """Apply a URL query (at load or when the URL changes): valid values are set, the rest named in notices.
@@ -364,6 +369,39 @@ def constraints_from_query(query: dict[str, list[str] | str]) -> tuple[dict[str,
     return valid, notices
 
 
+# what precompute_for copies from the session's constraints (the model is the new spec)
+_COPIED_CONSTRAINTS = (
+    "device",
+    "vram_gb",
+    "context",
+    "kv_cache",
+    "backend",
+    "priority",
+    "n_gpus",
+    "bandwidth_gb_per_s",
+    "min_tokens_per_s",
+    "raise_metal_limit",
+    "metal_wired_limit_mb",
+)
+
+
+def precompute_for(constraints: UserConstraints, spec: ModelSpec) -> None:
+    """Compute what choosing ``spec`` will compute, on a private copy of ``constraints``; nothing is announced.
+
+    The domain's caches are shared by the process (bounded LRU, keyed by the architecture), so the recompute
+    that follows ``constraints.use_config_spec(spec)`` finds the expensive parts done. The server calls this
+    in a worker thread (``views.common.off_event_loop``), away from the event loop every session shares; it
+    only reads ``constraints``. A failure here is left to that recompute, which reports it in the page.
+    """
+    try:
+        trial = UserConstraints()
+        trial.apply({key: getattr(constraints, key) for key in _COPIED_CONSTRAINTS})
+        trial.use_config_spec(spec)
+        Explorer(constraints=trial)
+    except Exception:
+        return
+
+
 class Explorer(param.Parameterized):
     """The dataset, the derived frames for the current constraints, and the shared quant selection."""
 
@@ -406,6 +444,12 @@ class Explorer(param.Parameterized):
     selected_quants = param.List(default=[], item_type=str, doc="Quant types selected in any chart.")
     error = param.String(default="", doc="Message shown when the constraints cannot be evaluated.")
     n_recomputes = param.Integer(default=0, doc="How many times the derived frames were recomputed (for tests).")
+    announcing = param.Callable(
+        default=contextlib.nullcontext,
+        doc="Context-manager factory wrapped around announcing one recompute's new frames, so the views redraw "
+        "as one batch (the served app passes one that has Bokeh walk its document once per change, not once per "
+        "chart: views.common.one_document_walk).",
+    )
 
     def __init__(self, **params: object) -> None:
         params.setdefault("constraints", UserConstraints())
@@ -434,6 +478,10 @@ class Explorer(param.Parameterized):
         on_init=True,
     )
     def _recompute(self) -> None:
+        with self.announcing():  # what the views redraw for this change, as one batch
+            self._recompute_frames()
+
+    def _recompute_frames(self) -> None:
         try:
             values = self.constraints.values()
             recommendation = rec.recommend(values)

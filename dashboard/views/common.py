@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
@@ -129,3 +130,23 @@ def off_event_loop(work: Callable[[], Any], done: Callable[[Any], None]) -> None
         done(run())
         return
     threading.Thread(target=lambda: doc.add_next_tick_callback(partial(done, run())), daemon=True).start()
+
+
+@contextlib.contextmanager
+def one_document_walk(doc: Any) -> Iterator[None]:
+    """Redraw several charts of ``doc`` with one walk of its model graph instead of one per chart.
+
+    HoloViews wraps every chart update in Bokeh's ``doc.models.freeze()``, whose end walks every model of the
+    document (most of a widget change's server time with all the charts built); nested in one outer freeze the
+    walk happens once, at its end. Bokeh's own ``freeze`` stays frozen when its body raises (then the document
+    would never learn of new models), so this one unfreezes in ``finally``. ``doc`` None: nothing to hold.
+    """
+    models = getattr(doc, "models", None)
+    if models is None:
+        yield
+        return
+    models._push_freeze()
+    try:
+        yield
+    finally:
+        models._pop_freeze()

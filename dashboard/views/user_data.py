@@ -13,11 +13,12 @@ from dataclasses import replace
 import panel as pn
 import param
 
+from dashboard.architecture import ModelSpec
 from dashboard.gguf_file import GGUFInfo
 from dashboard.hf_config import describe, spec_from_hf_config
 from dashboard.ingest import CSV_COLUMNS, MAX_BYTES, InputError, parse_measurements
 from dashboard.memory import bytes_to_gib, quant_types
-from dashboard.state import Explorer
+from dashboard.state import Explorer, precompute_for
 from dashboard.views.common import off_event_loop
 from dashboard.views.gguf_input import GGUFFileInput
 
@@ -138,7 +139,14 @@ class UserDataPanel(pn.viewable.Viewer):
     def _on_config(self, _event: object = None) -> None:
         text = self._config.value or ""
         self.busy = True
-        off_event_loop(lambda: spec_from_hf_config(text), self._configured)
+        constraints = self.explorer.constraints
+
+        def read() -> ModelSpec:
+            spec = spec_from_hf_config(text)
+            precompute_for(constraints, spec)  # the heavy part of the recompute, in the worker too
+            return spec
+
+        off_event_loop(read, self._configured)
 
     def _configured(self, spec: object) -> None:
         self.busy = False
