@@ -16,6 +16,7 @@ from functools import partial
 import holoviews as hv
 import panel as pn
 import param
+from panel.io.location import Location
 
 from dashboard.state import CUSTOM_MODEL, TEMPLATE_URL_PARAMETERS, URL_PARAMETERS, Explorer, UserConstraints
 from dashboard.views.common import one_document_walk
@@ -63,6 +64,27 @@ def _query() -> dict[str, list[str]]:
     return {k: [str(v)] for k, v in (location.query_params.items() if location else [])}
 
 
+class _Location(Location):
+    """Panel's Location, except that its query parameters keep a digit string too long for Python's ``int``
+    (more than 4,300 digits) as text: Panel's parsing raised ValueError while the session was created, and a
+    link with such a value got a server error (HTTP 500) instead of the page and its notice."""
+
+    @property
+    def query_params(self) -> dict[str, object]:
+        try:
+            return super().query_params
+        except ValueError:
+            return dict(urllib.parse.parse_qsl(self.search.lstrip("?")))
+
+
+def _session_location() -> Location | None:
+    """The session's Location (Panel's ``pn.state.location``), created from the request as a :class:`_Location`."""
+    doc = pn.state.curdoc
+    if doc is not None and doc.session_context is not None and doc not in pn.state._locations:
+        pn.state._locations[doc] = _Location.from_request(doc.session_context.request)
+    return pn.state.location
+
+
 def sync_url(constraints: UserConstraints, notice: pn.pane.Alert) -> None:
     """Keep the URL query and the constraints in step, both ways, through one validation.
 
@@ -70,7 +92,7 @@ def sync_url(constraints: UserConstraints, notice: pn.pane.Alert) -> None:
     (``int("1_0_2_4")`` is 1024) and apply values that the load refused; here every URL value, at load or
     later, goes through :meth:`UserConstraints.apply_query`, and refused ones are named in ``notice``.
     """
-    location = pn.state.location
+    location = _session_location()
     if location is None:
         return
 

@@ -13,7 +13,7 @@ import gc
 import json
 from pathlib import Path
 
-from dashboard.ingest import spec_from_hf_config
+from dashboard.hf_config import spec_from_hf_config
 from dashboard.state import Explorer
 
 
