@@ -18,24 +18,18 @@ import panel as pn
 import param
 from panel.io.location import Location
 
-from dashboard.state import CUSTOM_MODEL, TEMPLATE_URL_PARAMETERS, URL_PARAMETERS, Explorer, UserConstraints
+from dashboard.state import TEMPLATE_URL_PARAMETERS, URL_PARAMETERS, Explorer, UserConstraints
 from dashboard.views.common import one_document_walk
 from dashboard.views.compare import CrossSizeChart, ModelFrontier
-from dashboard.views.device import DevicePanel
 from dashboard.views.efficiency import EfficiencyCharts
 from dashboard.views.fit import MemoryBreakdown, SweetSpots
 from dashboard.views.quality import QualityBars, QualityScatter
+from dashboard.views.sidebar import Sidebar
 from dashboard.views.spectrum import ColourAnalogy, SpectrumHeatmap
 from dashboard.views.summary import RecommendationSummary, SourcesPanel
 from dashboard.views.tree import DecisionTree
-from dashboard.views.user_data import UserDataPanel
 
 TITLE = "GGUF quantisation: quality, memory, fit"
-# An inline SVG, not a Tabler icon name: a named icon makes BokehJS load the Tabler web font from a CDN.
-CLEAR_ICON = (
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" '
-    'stroke-linecap="round"><path d="M18 6 6 18M6 6l12 12"/></svg>'
-)
 # Phones: stack the sidebar above the charts and let the title shrink instead of pushing the header wide.
 PHONE_CSS = """
 /* the template's sidebar is 8 px taller than its row, which scrolled the whole page by 8 px (a second scrollbar
@@ -131,74 +125,6 @@ def sync_url(constraints: UserConstraints, notice: pn.pane.Alert) -> None:
         pn.state.onload(clean_address_bar)
 
 
-def sidebar(constraints: UserConstraints, explorer: Explorer) -> list[pn.viewable.Viewable]:
-    """The constraint widgets, the custom-model card and the selection controls."""
-    custom_card = pn.Card(
-        pn.Param(
-            constraints.custom,
-            parameters=[
-                "model_name",
-                "params_b",
-                "n_layers",
-                "hidden_size",
-                "n_heads",
-                "n_kv_heads",
-                "head_dim",
-                "vocab_size",
-                "max_context",
-            ],
-            show_name=False,
-            sizing_mode="stretch_width",
-        ),
-        title="Custom model architecture",
-        collapsed=False,
-        sizing_mode="stretch_width",
-        visible=constraints.model == CUSTOM_MODEL,
-    )
-    constraints.param.watch(lambda e: setattr(custom_card, "visible", e.new == CUSTOM_MODEL), "model")
-    clear = pn.widgets.Button(label="Clear selection", color="default", icon=CLEAR_ICON)
-    clear.on_click(lambda _: explorer.clear_selection())
-    selected = pn.pane.Markdown(
-        pn.bind(
-            lambda s: "**Selected:** " + (html.escape(", ".join(s)) if s else "none (click or drag in a chart)"),
-            explorer.param.selected_quants,
-        ),
-        name="selected-quants",
-    )
-
-    def labelled(title: str, widget: pn.widgets.Widget) -> pn.Column:
-        return pn.Column(
-            pn.pane.HTML(f"<label style='font-size:0.9em'>{title}</label>", margin=(5, 10, 0, 10)),
-            widget,
-            sizing_mode="stretch_width",
-            margin=0,
-        )
-
-    p = constraints.param
-    device = DevicePanel(constraints=constraints)
-    widgets = pn.Column(
-        pn.widgets.Select.from_param(p.model, label="Model", description=p.model.doc),
-        device.picker(),
-        pn.widgets.FloatInput.from_param(p.vram_gb, label="GPU memory (GB)", step=1.0, description=p.vram_gb.doc),
-        device.details(),
-        pn.widgets.IntInput.from_param(p.context, label="Context (tokens)", step=1024, description=p.context.doc),
-        labelled("KV-cache type", pn.widgets.RadioButtonGroup.from_param(p.kv_cache, label="")),
-        labelled("Backend", pn.widgets.RadioButtonGroup.from_param(p.backend, label="")),
-        labelled("Priority", pn.widgets.RadioButtonGroup.from_param(p.priority, label="")),
-        device.speed_widget(),
-        sizing_mode="stretch_width",
-    )
-    return [
-        widgets,
-        custom_card,
-        pn.layout.Divider(),
-        selected,
-        clear,
-        pn.layout.Divider(),
-        UserDataPanel(explorer=explorer),
-    ]
-
-
 def pair(*views: pn.viewable.Viewable) -> pn.FlexBox:
     """Views side by side on wide screens, stacked on phones."""
     return pn.FlexBox(
@@ -208,20 +134,31 @@ def pair(*views: pn.viewable.Viewable) -> pn.FlexBox:
     )
 
 
-def build_app() -> pn.template.BaseTemplate:
-    """Build one session's dashboard (state is per session: nothing module-level is mutated)."""
+def build_app(explorer: Explorer | None = None) -> pn.template.BaseTemplate:
+    """Build one session's dashboard (state is per session: nothing module-level is mutated).
+
+    Parameters
+    ----------
+    explorer
+        The session's state. Left out (``panel serve``, the static site), it is made from the page's URL
+        query and kept in sync with the URL. Given, the page is built on it as it is: this is how tests and
+        embedding code drive and inspect the state (``explorer.constraints.vram_gb = 8``...).
+    """
     hv.extension("bokeh", logo=False)
     # Canvas, not WebGL: faster to first draw for these small charts, and no BokehJS GL bundle to load.
     hv.renderer("bokeh").webgl = False
-    constraints = UserConstraints()
-    notices = constraints.apply_query(_query())
-    explorer = Explorer(constraints=constraints)
+    notices: list[str] = []
+    from_url = explorer is None
+    if explorer is None:
+        explorer = Explorer(constraints=UserConstraints())
+        notices = explorer.constraints.apply_query(_query())
     # every chart a change redraws, redrawn in one batch (one walk of the document's models)
     explorer.announcing = partial(one_document_walk, pn.state.curdoc)
     notice = pn.pane.Alert(
         "<br>".join(html.escape(n) for n in notices), alert_type="warning", visible=bool(notices), name="url-notice"
     )
-    sync_url(constraints, notice)
+    if from_url:
+        sync_url(explorer.constraints, notice)
     main = [
         pn.Column(notice, RecommendationSummary(explorer=explorer), sizing_mode="stretch_width"),
         pair(ModelFrontier(explorer=explorer), CrossSizeChart()),
@@ -234,7 +171,7 @@ def build_app() -> pn.template.BaseTemplate:
     ]
     template = pn.template.FastListTemplate(
         title=TITLE,
-        sidebar=sidebar(constraints, explorer),
+        sidebar=[Sidebar(explorer=explorer)],
         main=main,
         theme_toggle=True,
         accent="#0072B2",
@@ -242,7 +179,6 @@ def build_app() -> pn.template.BaseTemplate:
         main_layout=None,
         raw_css=[PHONE_CSS],
     )
-    template.explorer = explorer  # for tests and the browser console
     return template
 
 

@@ -18,6 +18,9 @@ from dashboard.limits import check_architecture
 # Real models' FFN widths are multiples of 256 (every catalog model; Llama-2-7B 11008 = 43 x 256); a width
 # solved from a rounded parameter count is snapped to the nearest one.
 FFN_MULTIPLE = 256
+# A model whose config.json or GGUF header does not state its trained context: a placeholder that changes no size
+# (ModelSpec.max_context is shown, never used by an estimate); 4096 is Llama-2's context.
+UNSTATED_CONTEXT_TOKENS = 4096
 # Specs are built from user input (custom architectures, config.json): the tensor lists of at most this many
 # architectures are kept (the 16-model catalog plus a user's recent ones); older ones are recomputed.
 ARCHITECTURE_CACHE_SIZE = 64

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 
 from dashboard import data
+from dashboard.architecture import UNSTATED_CONTEXT_TOKENS
 from dashboard.ingest import InputError
 from dashboard.memory import ModelSpec, ggml_types
 
@@ -428,7 +429,7 @@ def _spec(arch: str, name: str, meta: dict[str, object], tensors: list[TensorInf
         head_dim=head_dim,
         hidden_size=hidden,
         vocab_size=vocab,
-        max_context=_meta_int(meta, a + "context_length") or 4096,
+        max_context=_meta_int(meta, a + "context_length") or UNSTATED_CONTEXT_TOKENS,
         ffn_hidden_size=dense_ffn,
         tied_embeddings="output.weight" not in by_name,
         attention_bias=has("attn_q.bias") or has("attn_qkv.bias"),

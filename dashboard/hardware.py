@@ -11,12 +11,12 @@ Pure domain logic (no Panel). Quick use::
   machines is ``data/apple_working_set.csv`` (2/3 up to 32 GB, 3/4 from 48 GB); ``sudo sysctl
   iogpu.wired_limit_mb=N`` raises it.
 * **Speed**: generating one token streams every weight that token uses (the active experts only, for MoE) and
-  the KV cache filled so far, so ``seconds per token = overhead + bytes / (efficiency x bandwidth)``. Bytes come
+  the KV cache filled so far, so ``seconds per token = overhead + bytes / (bandwidth use x bandwidth)``. Bytes come
   from the memory model (each tensor at the ggml type llama.cpp's quant mix gives it; the token embedding is a
-  row lookup, not a stream). The efficiencies (by device class and weight family) and the overheads (per layer
+  row lookup, not a stream). The bandwidth uses (by device class and weight family) and the overheads (per layer
   per token, and per extra GPU) are fitted to measured llama-bench runs (``data/llama_bench_devices.csv``) and
   validated on the devices kept out of each fit (:func:`validation`). Per-type effects measured on a backend
-  (i-quants on Metal, some k-quants on CUDA; ``data/speed.csv``) scale the efficiency of that type.
+  (i-quants on Metal, some k-quants on CUDA; ``data/speed.csv``) scale the bandwidth use of that type.
 * **Offload**: when the model does not fit, the last layers go to the GPU (``-ngl N``) and the rest runs from
   system RAM at its bandwidth; MoE models can instead keep the experts of the first layers in RAM
   (``--n-cpu-moe N``), which reads only the active experts from the slower memory. The faster is chosen.
@@ -339,15 +339,15 @@ class ClassCalibration:
     """Fitted speed parameters of one device class."""
 
     speed_class: str
-    efficiency_float: float  # achieved / peak bandwidth streaming F16 weights and the KV cache
-    efficiency_quant: float  # the same for quantised (k-quant) weights
+    bandwidth_use_float: float  # achieved / peak bandwidth streaming F16 weights and the KV cache
+    bandwidth_use_quant: float  # the same for quantised (k-quant) weights
     overhead_s_per_layer: float  # per token, per transformer layer (kernel launches, synchronisation)
     overhead_s_per_extra_gpu: float  # per token, per GPU beyond the first (layer split hand-over)
     n_rows: int
     basis: str
 
 
-# CPU: no llama-bench run with a stated RAM speed is in the data. The CPU efficiency comes from one measured CPU
+# CPU: no llama-bench run with a stated RAM speed is in the data. The CPU bandwidth use comes from one measured CPU
 # run each (data/speed.csv; LLaMA 7B at Q4_0) against a RAM bandwidth: the Ryzen 7950X run against the desktop RAM
 # the dashboard assumes for hosts (DDR5-5600 dual channel; the source does not state its RAM), the M2 Max CPU run
 # against the M2 Max's unified memory. See _cpu_calibration(); these are not validated.
@@ -415,7 +415,7 @@ def _fit(rows: pl.DataFrame, speed_class: str) -> ClassCalibration:
     coef = np.zeros(x.shape[1])
     sol, *_ = np.linalg.lstsq(x[:, keep] * w[:, None], y * w, rcond=None)
     coef[keep] = sol
-    # a negative overhead or an efficiency above 1 has no physical meaning: refit without that term
+    # a negative overhead or a bandwidth use above 1 has no physical meaning: refit without that term
     if coef[0] < 0 or coef[1] < 0:
         keep = [i for i in keep if coef[i] >= 0 or i >= 2]
         coef[:] = 0
@@ -426,8 +426,8 @@ def _fit(rows: pl.DataFrame, speed_class: str) -> ClassCalibration:
     devices_used = rows["device_label"].n_unique()
     return ClassCalibration(
         speed_class=speed_class,
-        efficiency_float=float(min(e_float, 1.0)),
-        efficiency_quant=float(min(e_quant, 1.0)),
+        bandwidth_use_float=float(min(e_float, 1.0)),
+        bandwidth_use_quant=float(min(e_quant, 1.0)),
         overhead_s_per_layer=float(coef[0]),
         overhead_s_per_extra_gpu=float(coef[1]),
         n_rows=rows.height,
@@ -446,32 +446,33 @@ def calibration() -> dict[str, ClassCalibration]:
 
 
 def _cpu_calibration(name: str, run: int, ram_device: str, gpu: ClassCalibration) -> ClassCalibration:
-    """CPU efficiency from one measured run; the float/quant ratio as on GDDR GPUs; no per-layer overhead."""
+    """CPU bandwidth use from one measured run; the float/quant ratio as on GDDR GPUs; no per-layer overhead."""
     speed = data.load_table("speed").filter((pl.col("run_id") == run) & (pl.col("quant") == CPU_REFERENCE_QUANT))
     ram = get_device(ram_device).memory_bandwidth_gb_per_s * GB
     tokens_per_s = float(speed["tokens_per_s"][0])
     lb = layer_bytes(LLAMA_7B.resolved(), CPU_REFERENCE_QUANT)
     weights = sum(lb.dense) + lb.output + lb.embedding_row
-    # the run's type streams at type_factor x the Q4_K_M-equivalent efficiency this class is described by
-    efficiency = min(1.0, tokens_per_s * weights / ram / type_factor(CPU_REFERENCE_QUANT, "CPU")[0])
-    ratio = gpu.efficiency_float / gpu.efficiency_quant if gpu.efficiency_quant > 0 else 1.0
+    # the run's type streams at type_factor x the Q4_K_M-equivalent bandwidth use this class is described by
+    bandwidth_use = min(1.0, tokens_per_s * weights / ram / type_factor(CPU_REFERENCE_QUANT, "CPU")[0])
+    ratio = gpu.bandwidth_use_float / gpu.bandwidth_use_quant if gpu.bandwidth_use_quant > 0 else 1.0
     return ClassCalibration(
         speed_class=name,
-        efficiency_float=min(1.0, efficiency * ratio),
-        efficiency_quant=efficiency,
+        bandwidth_use_float=min(1.0, bandwidth_use * ratio),
+        bandwidth_use_quant=bandwidth_use,
         overhead_s_per_layer=0.0,
         overhead_s_per_extra_gpu=0.0,
         n_rows=1,
         basis=(
-            f"CPU efficiency {efficiency:.2f} from one run ({speed['hardware'][0]}, LLaMA 7B {CPU_REFERENCE_QUANT}, "
-            f"{tokens_per_s:g} tokens/s, {speed['source'][0]}) against {ram_device} bandwidth: not validated"
+            f"CPU bandwidth use {bandwidth_use:.2f} from one run ({speed['hardware'][0]}, LLaMA 7B "
+            f"{CPU_REFERENCE_QUANT}, {tokens_per_s:g} tokens/s, {speed['source'][0]}) against {ram_device} "
+            "bandwidth: not validated"
         ),
     )
 
 
 @cache
 def _type_factors() -> dict[tuple[str, str], tuple[float, str]]:
-    """Per (quant, backend): the measured bandwidth efficiency relative to the calibrated k-quant reference.
+    """Per (quant, backend): the measured bandwidth use relative to the calibrated k-quant reference.
 
     ``data/speed.csv`` runs compare types on one machine (tokens/s x bits per weight, relative to the best type
     in the run). Relative to Q4_K_M where it was measured on that backend, else to the run's best type.
@@ -480,7 +481,7 @@ def _type_factors() -> dict[tuple[str, str], tuple[float, str]]:
     out: dict[tuple[str, str], tuple[float, str]] = {}
     for backend in ("CUDA", "Metal", "CPU"):
         b = bs.filter(pl.col("backend") == backend)
-        eff = dict(zip(b["quant"], b["efficiency"], strict=True))
+        eff = dict(zip(b["quant"], b["bandwidth_use"], strict=True))
         evidence = dict(zip(b["quant"], b["evidence"], strict=True))
         ref = eff.get("Q4_K_M", 1.0)
         for q, e in eff.items():
@@ -495,7 +496,7 @@ def _family_of() -> dict[str, str]:
 
 
 @cache
-def _generic_efficiency() -> dict[str, float]:
+def _generic_bandwidth_use() -> dict[str, float]:
     """Per type: tokens/s x file bits per weight relative to Q4_K_M, all types measured in one run on Llama-3.1-8B
     (``data/llama31_8b_files.csv``, llama.cpp tools/quantize/README.md, PR #14905; hardware not stated)."""
     f = data.load_table("llama31_8b_files")
@@ -522,7 +523,7 @@ def type_factor(quant: str, backend: str) -> tuple[float, str]:
     if (quant, backend) in factors:
         return factors[(quant, backend)]
     family = _family_of().get(quant)
-    generic = _generic_efficiency()
+    generic = _generic_bandwidth_use()
     bpw = dict(zip(*_bits_per_weight(), strict=True))
     same = [q for (q, b) in factors if b == backend and _family_of().get(q) == family and q in generic]
     if quant in generic and same and quant in bpw:
@@ -607,13 +608,13 @@ def _seconds_per_token(
     floating = quant in FLOAT_QUANTS
     factor_gpu, _ = type_factor(quant, backend_gpu)
     factor_cpu, _ = type_factor(quant, "CPU")
-    e_gpu = cal_gpu.efficiency_float if floating else min(1.0, cal_gpu.efficiency_quant * factor_gpu)
-    e_cpu = cal_cpu.efficiency_float if floating else min(1.0, cal_cpu.efficiency_quant * factor_cpu)
+    e_gpu = cal_gpu.bandwidth_use_float if floating else min(1.0, cal_gpu.bandwidth_use_quant * factor_gpu)
+    e_cpu = cal_cpu.bandwidth_use_float if floating else min(1.0, cal_cpu.bandwidth_use_quant * factor_cpu)
     seconds = cal_gpu.overhead_s_per_layer * n_layers + cal_gpu.overhead_s_per_extra_gpu * (n_gpus - 1)
     if gpu_weights or gpu_kv:
-        seconds += gpu_weights / (e_gpu * bw_gpu) + gpu_kv / (cal_gpu.efficiency_float * bw_gpu)
+        seconds += gpu_weights / (e_gpu * bw_gpu) + gpu_kv / (cal_gpu.bandwidth_use_float * bw_gpu)
     if cpu_weights or cpu_kv:
-        seconds += cpu_weights / (e_cpu * bw_cpu) + cpu_kv / (cal_cpu.efficiency_float * bw_cpu)
+        seconds += cpu_weights / (e_cpu * bw_cpu) + cpu_kv / (cal_cpu.bandwidth_use_float * bw_cpu)
     return seconds
 
 
@@ -835,8 +836,8 @@ def validation() -> pl.DataFrame:
             seconds = (
                 cal.overhead_s_per_layer * r["n_layers"]
                 + cal.overhead_s_per_extra_gpu * (r["n_gpus"] - 1)
-                + r["float_s"] / cal.efficiency_float
-                + r["quant_s"] / cal.efficiency_quant
+                + r["float_s"] / cal.bandwidth_use_float
+                + r["quant_s"] / cal.bandwidth_use_quant
             )
             predicted = 1.0 / seconds
             out.append(

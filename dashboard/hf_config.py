@@ -19,15 +19,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 from dashboard import limits
-from dashboard.architecture import ModelSpec, n_weights
+from dashboard.architecture import UNSTATED_CONTEXT_TOKENS, ModelSpec, n_weights
 from dashboard.ingest import InputError
 from dashboard.ingest import _clean_name as clean_name  # the same name rules as measurements
 from dashboard.ingest import _load_json as load_json  # refuses NaN, Infinity, 1e400, deep nesting
 from dashboard.ingest import _text_of as text_of  # the same size and encoding checks
 
-# max_position_embeddings absent and no class default: a placeholder that changes no size (max_context is shown,
-# never used by an estimate).
-UNSTATED_CONTEXT_TOKENS = 4096
 # Keys every real config.json gives (transformers would silently build its default model without them).
 REQUIRED_KEYS = ("hidden_size", "num_hidden_layers")
 # config.json key -> the ModelSpec field whose bound (dashboard.limits: about 10x the largest published model)

@@ -48,11 +48,6 @@ PRIORITIES: tuple[Priority, ...] = get_args(Priority)
 Fit = Literal["fits", "tight", "partial offload", "no"]
 FIT_ORDER: tuple[Fit, ...] = get_args(Fit)
 IN_BUDGET: tuple[Fit, ...] = ("fits", "tight")  # the fits that run entirely in the budget
-PRIORITY_BAND_LIMIT: dict[Priority, float | None] = {
-    "quality": None,
-    "size": dict(QUALITY_BANDS)["good"],
-    "speed": dict(QUALITY_BANDS)["acceptable"],
-}  # mean KLD gates (Llama-3-8B scale)
 # The same gates as quality bands: "good" (KLD <= 0.05) and "acceptable" (KLD <= 0.15), read in perplexity
 # through dashboard.quality.cost_band_limits so that every model is gated on its own estimate.
 PRIORITY_COST_BAND: dict[Priority, str | None] = {"quality": None, "size": "good", "speed": "acceptable"}
@@ -616,7 +611,7 @@ def compare_models(vram_gb: float, context: int, kv_cache: str, backend: str, pr
     * ``quality``: lowest ``size_score`` (expected log-perplexity on the group's F16 scale; a model alone in its
       group: lowest cost);
     * ``size``: smallest memory among the pairs within :func:`cost_limit_pct` ("good"), then by quality;
-    * ``speed``: fastest expected generation (bandwidth-bound: backend efficiency / weights) among the pairs
+    * ``speed``: fastest expected generation (bandwidth-bound: bandwidth use on the backend / weights) among the pairs
       within the "acceptable" gate, then by quality.
     """
     Constraints(vram_gb=vram_gb, context=context, kv_cache=kv_cache, backend=backend, priority=priority)
@@ -627,8 +622,8 @@ def compare_models(vram_gb: float, context: int, kv_cache: str, backend: str, pr
 @lru_cache(maxsize=16)
 def _all_pairs(context: int, kv_cache: str, backend: str) -> pl.DataFrame:
     """Every (catalog model, candidate quant) with its memory at ``context`` and its quality estimate."""
-    backend_col = f"efficiency_{backend.lower()}"
-    efficiency = dict(zip(_candidates()["quant"], _candidates()[backend_col], strict=True))
+    backend_col = f"bandwidth_use_{backend.lower()}"
+    bandwidth_use = dict(zip(_candidates()["quant"], _candidates()[backend_col], strict=True))
     candidates = set(_candidates()["quant"])
     rows = []
     for name, spec in catalog().items():
@@ -663,7 +658,7 @@ def _all_pairs(context: int, kv_cache: str, backend: str) -> pl.DataFrame:
                         if scaling
                         else None
                     ),
-                    "relative_speed": (efficiency.get(q["quant"]) or 1.0) / e.weights_gib,
+                    "relative_speed": (bandwidth_use.get(q["quant"]) or 1.0) / e.weights_gib,
                 }
             )
     schema_overrides = {"mean_kld": pl.Float64, "mmlu_accuracy_pct": pl.Float64, "mmlu_basis": pl.String}

@@ -15,11 +15,11 @@ import pandas as pd
 import param
 import polars as pl
 
-from dashboard import hardware, limits, spec_code
+from dashboard import frames, hardware, limits, spec_code
 from dashboard import recommend as rec
 from dashboard.architecture import ModelSpec
 from dashboard.ingest import MEASUREMENT_SCHEMA
-from dashboard.memory import KV_CACHE_TYPES, estimate
+from dashboard.memory import KV_CACHE_TYPES
 from dashboard.models import REFERENCE_MODEL, catalog
 from dashboard.quality import model_quality_frame as quality_frame
 from dashboard.quants import BACKENDS, quant_summary
@@ -62,10 +62,6 @@ NUMERIC_URL_PARAMETERS: dict[str, tuple[tuple[float, float], type]] = {
     "min_tokens_per_s": (MIN_SPEED_BOUNDS_TOKENS_PER_S, float),
     "metal_wired_limit_mb": (WIRED_LIMIT_BOUNDS_MB, int),
 }
-# The memory breakdown always shows these beside the recommendation, so the budget line has landmarks across
-# the range: 8-bit (near-lossless), the common 4-bit k-quant (good) and a 2-bit i-quant (degraded) on the
-# Llama-3-8B scoreboard; a test checks they fall in three different bands.
-BREAKDOWN_REFERENCE_QUANTS: tuple[str, ...] = ("Q8_0", "Q4_K_M", "IQ2_XS")
 # A URL number is plain decimal digits (a fraction only where the value is not whole): no exponent, sign,
 # underscore ("1_0_2_4" is 1024 to Python's int, not to a person), no "nan"/"inf", no other script's digits.
 URL_INTEGER = re.compile(r"[0-9]{1,9}")
@@ -527,7 +523,7 @@ class Explorer(param.Parameterized):
             path = (*recommendation.path, rec.leaf_label(recommendation))
             if path != self.decision_path:
                 self.decision_path = path
-            breakdown = self._breakdown(values, recommendation)
+            breakdown = frames.memory_breakdown(values, recommendation)
             if self.memory_breakdown is None or not breakdown.equals(self.memory_breakdown):
                 self.memory_breakdown = breakdown
             self.n_recomputes += 1
@@ -553,30 +549,6 @@ class Explorer(param.Parameterized):
         if self.frontier is None or not frame.equals(self.frontier):
             self.frontier = frame
 
-    @staticmethod
-    def _breakdown(values: ConstraintValues, recommendation: rec.Recommendation) -> pl.DataFrame:
-        picks = [o.quant for o in ([recommendation.best] if recommendation.best else [])]
-        picks += [o.quant for o in recommendation.runner_ups]
-        for q in BREAKDOWN_REFERENCE_QUANTS:
-            if q not in picks:
-                picks.append(q)
-        rows = []
-        quality = {r["quant"]: r for r in quality_frame(values.model).iter_rows(named=True)}
-        for q in picks:
-            e = estimate(values.model, q, values.context, values.kv_cache)
-            cost = {
-                "ppl_increase_pct": quality[q]["ppl_increase_pct"],
-                "cost_low_pct": quality[q]["low_pct"],
-                "cost_high_pct": quality[q]["high_pct"],
-                "basis_kind": quality[q]["basis_kind"],
-            }
-            rows += [
-                {"quant": q, "part": "weights", "gib": e.weights_gib, **cost},
-                {"quant": q, "part": "KV cache", "gib": e.kv_cache_gib, **cost},
-                {"quant": q, "part": "compute + output buffers", "gib": e.overhead_gib, **cost},
-            ]
-        return pl.DataFrame(rows)
-
     def add_measurements(self, rows: pl.DataFrame) -> None:
         """Append parsed user rows (already validated by dashboard.ingest); the built-in data is untouched."""
         if rows.schema != MEASUREMENT_SCHEMA:
@@ -594,7 +566,7 @@ class Explorer(param.Parameterized):
             pl.lit("Llama-3-8B / Llama-3.1-8B").alias("model"),
             "quant",
             pl.col("file_size_gib_llama31_8b").alias("file_size_gib"),
-            pl.coalesce("perplexity_imatrix", "perplexity_plain").alias("perplexity"),
+            "perplexity",
             "delta_perplexity",
             "mean_kld",
             "generation_tokens_per_s",

@@ -225,8 +225,7 @@ def bench_app() -> dict[str, object]:
 
     from playwright.sync_api import sync_playwright
 
-    from tests.ui.conftest import CHROMIUM, LAUNCH_ARGS, offline_stub, serve_app
-    from tests.ui.test_dashboard import VIEWS
+    from tests.ui.conftest import CHROMIUM, LAUNCH_ARGS, VIEWS, offline_stub, serve_app
 
     with serve_app() as (url, _), sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)

@@ -137,7 +137,7 @@ def test_speed_validation_on_held_out_configurations() -> None:
 
 def test_calibration_is_physical() -> None:
     for c in hardware.calibration().values():
-        assert 0 < c.efficiency_quant <= 1 and 0 < c.efficiency_float <= 1, c
+        assert 0 < c.bandwidth_use_quant <= 1 and 0 < c.bandwidth_use_float <= 1, c
         assert c.overhead_s_per_layer >= 0 and c.overhead_s_per_extra_gpu >= 0, c
 
 
@@ -279,10 +279,10 @@ def test_cpu_only_and_custom_devices() -> None:
 
 
 def test_speed_priority_ranks_by_estimated_tokens_per_s_on_the_device() -> None:
-    from dashboard.recommend import PRIORITY_BAND_LIMIT, Constraints, recommend
+    from dashboard.recommend import Constraints, cost_limit_pct, recommend
 
     r = recommend(Constraints("Llama-3.1-8B", 24, 8192, priority="speed", device="GeForce RTX 4090"))
-    gated = [o for o in r.options if o.fit in ("fits", "tight") and o.mean_kld <= PRIORITY_BAND_LIMIT["speed"]]
+    gated = [o for o in r.options if o.fit in ("fits", "tight") and o.ppl_increase_pct <= cost_limit_pct("speed")]
     assert r.best.generation_tokens_per_s == max(o.generation_tokens_per_s for o in gated)
     by_quant = {o.quant: o for o in r.options}
     # the smallest file is not the answer: IQ4_XS generates faster than IQ3_XS on CUDA (measured kernel speeds)

@@ -53,9 +53,10 @@ def test_running_the_app_leaves_the_shipped_data_unchanged(data_folder: Path) ->
     import panel as pn
 
     from dashboard.app import build_app
+    from dashboard.state import Explorer
 
-    template = build_app()
-    explorer = template.explorer
+    explorer = Explorer()
+    template = build_app(explorer)
     for vram in (8.0, 24.0, 80.0):
         explorer.constraints.vram_gb = vram
     explorer.select(["Q4_K_M"])

@@ -150,13 +150,15 @@ def test_the_whole_page_takes_a_pasted_model_and_a_second_one() -> None:
 
     from dashboard.app import build_app
     from dashboard.hf_config import spec_from_hf_config
+    from dashboard.state import Explorer
 
-    app = build_app()
+    explorer = Explorer()
+    app = build_app(explorer)
     app.server_doc(Document())
-    constraints = app.explorer.constraints
+    constraints = explorer.constraints
     constraints.use_config_spec(spec_from_hf_config(QWEN3_MOE))
-    assert app.explorer.error == "" and app.explorer.frontier_group == "Qwen3MoeForCausalLM"
+    assert explorer.error == "" and explorer.frontier_group == "Qwen3MoeForCausalLM"
     constraints.use_config_spec(spec_from_hf_config((CONFIGS / "qwen3_8b.json").read_text(encoding="utf-8")))
-    assert app.explorer.recommendation.constraints.model.name == "Qwen3ForCausalLM"
+    assert explorer.recommendation.constraints.model.name == "Qwen3ForCausalLM"
     constraints.model = "Llama-3.1-8B"
-    assert app.explorer.error == ""
+    assert explorer.error == ""

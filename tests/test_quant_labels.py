@@ -8,10 +8,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from dashboard.frames import spectrum_cells
 from dashboard.ingest import InputError, parse_measurements
 from dashboard.quant_labels import base_type, label_in_log, normalise
 from dashboard.state import Explorer
-from dashboard.views.spectrum import spectrum_frame
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -82,7 +82,7 @@ def test_label_in_log_reads_split_files_and_ignores_other_lines() -> None:
 def test_user_labels_show_as_written_in_the_spectrum_and_by_size_in_the_scatter() -> None:
     ex = Explorer()
     ex.add_measurements(parse_measurements(kld_log_labelled("UD-Q2_K_XL", "Q2_K - Medium")))
-    rows = set(spectrum_frame(ex, [])["row"])
+    rows = set(spectrum_cells(ex.quants, ex.user_measurements, ex.model_quality)["row"])
     assert any(r.startswith("UD-Q2_K_XL · ") and r.endswith("(yours)") for r in rows)
     mine = ex.user_measurements.filter(pl.col("quant") == "UD-Q2_K_XL")
     assert mine["file_size_gib"][0] == pytest.approx(4.58)  # the scatter's x: its own measured size

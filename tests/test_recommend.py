@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from dashboard.memory import estimate
 from dashboard.recommend import (
     CONTEXT_SIZES_TOKENS,
+    IN_BUDGET,
     PRIORITIES,
     Constraints,
     cell_label,
@@ -59,7 +60,7 @@ def test_speed_priority_on_metal_avoids_types_measured_slow_there() -> None:
     r = recommend(Constraints("Llama-3.1-8B", 24, 8192, "f16", "Metal", "speed"))
     assert r.best.speed_verdict != "slow"
     cuda = recommend(Constraints("Llama-3.1-8B", 24, 8192, "f16", "CUDA", "speed"))
-    gated = [o for o in cuda.options if o.fit in ("fits", "tight") and o.ppl_increase_pct <= cost_limit_pct("speed")]
+    gated = [o for o in cuda.options if o.fit in IN_BUDGET and o.ppl_increase_pct <= cost_limit_pct("speed")]
     assert cuda.best.relative_speed == max(o.relative_speed for o in gated)
     # the measured per-backend kernel speed moves IQ4_XS: behind Q4_0 on Metal (measured slow), ahead on CUDA
     speed = {(c, o.quant): o.relative_speed for c, rec in (("Metal", r), ("CUDA", cuda)) for o in rec.options}
@@ -83,12 +84,9 @@ def test_less_context_and_quantised_cache_are_suggested_when_they_help() -> None
     smallest = min(r.options, key=lambda o: o.total_gib).quant
     # 32K is the largest catalog context at which something fits; at the full context only a q8_0 cache helps
     at_32k = estimate("Llama-3.1-8B", smallest, 32768, "f16").total_gib
-    assert fit_status(at_32k, c.budget_gib) in ("fits", "tight")
-    assert fit_status(estimate("Llama-3.1-8B", smallest, 131072, "f16").total_gib, c.budget_gib) not in (
-        "fits",
-        "tight",
-    )
-    assert fit_status(estimate("Llama-3.1-8B", smallest, 131072, "q8_0").total_gib, c.budget_gib) in ("fits", "tight")
+    assert fit_status(at_32k, c.budget_gib) in IN_BUDGET
+    assert fit_status(estimate("Llama-3.1-8B", smallest, 131072, "f16").total_gib, c.budget_gib) not in IN_BUDGET
+    assert fit_status(estimate("Llama-3.1-8B", smallest, 131072, "q8_0").total_gib, c.budget_gib) in IN_BUDGET
     assert r.suggestions[0].startswith("Reduce the context to 32K: ")
     assert r.suggestions[1].startswith("Quantise the KV cache to q8_0 (needs flash attention): ")
     # where a quantised cache does not help enough, it is not suggested

@@ -14,6 +14,7 @@ from bokeh.models import FactorRange
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dashboard.frames import MAX_SPECTRUM_USER_ROWS, spectrum_cells
 from dashboard.hf_config import spec_from_hf_config
 from dashboard.ingest import MAX_BYTES, parse_measurements
 from dashboard.state import (
@@ -26,7 +27,7 @@ from dashboard.state import (
     UserConstraints,
     constraints_from_query,
 )
-from dashboard.views.spectrum import MAX_SPECTRUM_USER_ROWS, SpectrumHeatmap, spectrum_frame
+from dashboard.views.spectrum import SpectrumHeatmap
 from dashboard.views.user_data import PASTE_MAX_CHARS, UserDataPanel
 
 
@@ -230,7 +231,7 @@ def test_more_user_rows_than_the_spectrum_draws_are_named() -> None:
     ex = Explorer()
     n = MAX_SPECTRUM_USER_ROWS + 5
     ex.add_measurements(parse_measurements("model,quant,mean_kld\n" + "".join(f"m{i},Q4_K_M,0.03\n" for i in range(n))))
-    rows = set(spectrum_frame(ex, [])["row"])
+    rows = set(spectrum_cells(ex.quants, ex.user_measurements, ex.model_quality)["row"])
     assert sum("(yours)" in r for r in rows) == MAX_SPECTRUM_USER_ROWS
     note = SpectrumHeatmap(explorer=ex)._note()
     assert note.visible and f"{MAX_SPECTRUM_USER_ROWS:,} of {n:,} rows" in note.object

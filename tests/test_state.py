@@ -8,16 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dashboard.frames import BREAKDOWN_REFERENCE_QUANTS
 from dashboard.models import catalog
 from dashboard.quants import quant_summary
 from dashboard.recommend import VRAM_SIZES_GB, Constraints, recommend
-from dashboard.state import (
-    BREAKDOWN_REFERENCE_QUANTS,
-    CUSTOM_MODEL,
-    Explorer,
-    UserConstraints,
-    constraints_from_query,
-)
+from dashboard.state import CUSTOM_MODEL, Explorer, UserConstraints, constraints_from_query
 
 
 def all_parameters_documented(obj: param.Parameterized) -> list[str]:
@@ -44,8 +39,16 @@ def project_parameterized_classes() -> list[type[param.Parameterized]]:
 def test_every_parameter_has_a_doc() -> None:
     classes = project_parameterized_classes()
     names = {c.__name__ for c in classes}
-    # the search reaches state and every view module
-    assert {"UserConstraints", "Explorer", "CustomModel", "QualityScatter", "UserDataPanel", "DecisionTree"} <= names
+    # the search reaches state and every view module, the sidebar included
+    assert {
+        "UserConstraints",
+        "Explorer",
+        "CustomModel",
+        "QualityScatter",
+        "UserDataPanel",
+        "DecisionTree",
+        "Sidebar",
+    } <= names
     assert len(classes) >= 14
     undocumented = {c.__name__: all_parameters_documented(c) for c in classes if all_parameters_documented(c)}
     assert undocumented == {}

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from dashboard.frames import efficiency_points, quality_points, spectrum_cells
 from dashboard.ingest import parse_measurements
 from dashboard.state import CONFIG_MODEL, Explorer
-from dashboard.views.efficiency import efficiency_frame
-from dashboard.views.spectrum import spectrum_frame
 from dashboard.views.user_data import UserDataPanel
 
 CSV = "model,quant,file_size_gib,perplexity,mean_kld\nMine,F16,13.5,5.9,\nMine,Q4_K_M,4.1,6.02,0.03\n"
@@ -18,15 +17,19 @@ def test_user_rows_join_the_views_and_leave_the_builtin_data_alone() -> None:
     builtin = ex.quants
     ex.add_measurements(parse_measurements(CSV))
     assert ex.quants is builtin and ex.quants.equals(builtin)
-    heat = spectrum_frame(ex, [])
+    heat = spectrum_cells(ex.quants, ex.user_measurements, ex.model_quality)
     assert "Q4_K_M · Mine (yours)" in set(heat["row"])
-    eff = efficiency_frame([], ex.user_measurements)
+    eff = efficiency_points(ex.user_measurements)
     assert "Mine (yours)" in set(eff["model"])
+    points = quality_points(ex.quants, ex.model_sizes, ex.user_measurements, ex.model_quality).filter(
+        pl.col("origin") == "yours"
+    )
+    assert points.select("quant", "weights_gib").rows() == [("F16", 13.5), ("Q4_K_M", 4.1)]
     csv = ex.dataset_csv()
     assert "yours,Mine,Q4_K_M" in csv and "built-in" in csv
     ex.remove_user_data()
     assert ex.user_measurements.height == 0
-    assert not any("(yours)" in r for r in spectrum_frame(ex, [])["row"])
+    assert not any("(yours)" in r for r in spectrum_cells(ex.quants, ex.user_measurements, ex.model_quality)["row"])
 
 
 def test_failed_parse_leaves_everything_as_it_was() -> None:

@@ -8,8 +8,7 @@ import panel as pn
 import param
 import polars as pl
 
-from dashboard.efficiency import efficiency
-from dashboard.memory import gib_to_gb
+from dashboard.frames import efficiency_points
 from dashboard.state import Explorer, to_pandas
 from dashboard.views.common import DIMMED_ALPHA, hv_pane, linked_dmap
 
@@ -19,49 +18,30 @@ QUANT_COLOURS = dict(
 )
 
 
-def user_efficiency(user: pl.DataFrame) -> pl.DataFrame:
-    """Efficiency rows for the user's models that have an F16 (or BF16) row with size and perplexity."""
-    rows = user.filter(pl.col("file_size_gib").is_not_null() & pl.col("perplexity").is_not_null())
-    base = (
-        rows.filter(pl.col("quant").is_in(["F16", "BF16"]))
-        .group_by("model")
-        .agg(pl.col("perplexity").first().alias("f16_perplexity"), pl.col("file_size_gib").first().alias("f16_gib"))
-    )
-    out = rows.filter(~pl.col("quant").is_in(["F16", "BF16"])).join(base, on="model", how="inner")
-    out = out.with_columns(
-        (100 * (pl.col("perplexity") / pl.col("f16_perplexity") - 1)).alias("perplexity_added_pct"),
-        gib_to_gb(pl.col("f16_gib") - pl.col("file_size_gib")).alias("gb_saved"),
-        gib_to_gb(pl.col("f16_gib")).alias("f16_size_gb"),
-        pl.lit("yours").alias("table"),
-        pl.format("{} (yours)", pl.col("model")).alias("model"),
-    ).filter(pl.col("gb_saved") > 0)
-    return out.with_columns((pl.col("perplexity_added_pct") / pl.col("gb_saved")).alias("pct_per_gb_saved")).select(
-        "table", "model", "quant", "f16_size_gb", "perplexity_added_pct", "gb_saved", "pct_per_gb_saved"
-    )
+# short axis labels for the published tables' models
+MODEL_LABELS = {"LLaMA-v1-7B": "L1 7B", "Llama-3-8B": "L3 8B", "LLaMA-v1-13B": "L1 13B", "Llama-2-70B": "L2 70B"}
+# a long model name of the user's must not take the axis over: the label keeps this many characters, the tooltip
+# the whole name
+USER_LABEL_CHARS = 12
 
 
-def efficiency_frame(selected: list[str], user: pl.DataFrame | None = None) -> pl.DataFrame:
-    """The efficiency table (plus the user's rows) with a model label and the selection emphasis."""
-    short = {"LLaMA-v1-7B": "L1 7B", "Llama-3-8B": "L3 8B", "LLaMA-v1-13B": "L1 13B", "Llama-2-70B": "L2 70B"}
-    df = efficiency().select(
-        "table", "model", "quant", "f16_size_gb", "perplexity_added_pct", "gb_saved", "pct_per_gb_saved"
-    )
-    if user is not None and user.height:
-        df = pl.concat([df, user_efficiency(user)])
-    # a long model name of the user's must not take the axis over: the label keeps 12 characters, the
-    # tooltip the whole name
-    user_label = pl.col("model").str.strip_suffix(" (yours)")
-    user_label = pl.when(user_label.str.len_chars() > 12).then(user_label.str.slice(0, 11) + "…").otherwise(user_label)
-    df = df.with_columns(
+def _model_label() -> pl.Expr:
+    """The axis label: a published model's short name; a user's model cut to ``USER_LABEL_CHARS``, "(yours)" kept."""
+    name = pl.col("model").str.strip_suffix(" (yours)")
+    cut = pl.when(name.str.len_chars() > USER_LABEL_CHARS).then(name.str.slice(0, USER_LABEL_CHARS - 1) + "…")
+    return (
         pl.when(pl.col("table") == "yours")
-        .then(user_label + " (yours)")
-        .otherwise(pl.col("model").replace(short))
-        .alias("model_label")
+        .then(cut.otherwise(name) + " (yours)")
+        .otherwise(pl.col("model").replace(MODEL_LABELS))
     )
+
+
+def _drawn(user: pl.DataFrame | None, selected: list[str]) -> pl.DataFrame:
+    """The domain's efficiency frame with a short model label and the selection's emphasis (presentation only)."""
     emphasis = (
         pl.lit(1.0) if not selected else pl.when(pl.col("quant").is_in(selected)).then(1.0).otherwise(DIMMED_ALPHA)
     )
-    return df.with_columns(emphasis.alias("emphasis"))
+    return efficiency_points(user).with_columns(_model_label().alias("model_label"), emphasis.alias("emphasis"))
 
 
 class EfficiencyCharts(pn.viewable.Viewer):
@@ -70,7 +50,7 @@ class EfficiencyCharts(pn.viewable.Viewer):
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
 
     def _points(self, selected_quants: list[str], user_measurements: pl.DataFrame) -> hv.Scatter:
-        frame = efficiency_frame(selected_quants, user_measurements)
+        frame = _drawn(user_measurements, selected_quants)
         df = to_pandas(frame.filter(pl.col("quant").is_in(LINE_QUANTS) | (pl.col("table") == "yours")))
         df["colour"] = df["quant"].map(QUANT_COLOURS).fillna("#D55E00")
         return hv.Scatter(
@@ -107,7 +87,7 @@ class EfficiencyCharts(pn.viewable.Viewer):
         )
 
     def _lines(self, selected_quants: list[str]) -> hv.Overlay:
-        df = efficiency_frame(selected_quants)
+        df = _drawn(None, selected_quants)
         curves = []
         for q in LINE_QUANTS:
             sub = df.filter(pl.col("quant") == q).sort("f16_size_gb")
@@ -125,7 +105,7 @@ class EfficiencyCharts(pn.viewable.Viewer):
         return hv.Overlay(curves)
 
     def _bars(self, selected_quants: list[str], user_measurements: pl.DataFrame) -> hv.Bars:
-        frame = efficiency_frame(selected_quants, user_measurements).filter(
+        frame = _drawn(user_measurements, selected_quants).filter(
             pl.col("quant").is_in(LINE_QUANTS) | (pl.col("table") == "yours")
         )
         # grouped bars are drawn group by group (model); keep the data in that order so that a selected

@@ -12,10 +12,11 @@ import html
 
 import polars as pl
 
+from dashboard.frames import BREAKDOWN_PARTS, breakdown_bars_gb
 from dashboard.memory import gib_to_gb
 from dashboard.recommend import Recommendation
 from dashboard.state import Explorer
-from dashboard.views.fit import PART_COLOURS, PARTS
+from dashboard.views.fit import PART_COLOURS, Y_HEADROOM
 
 # SVG geometry (px, in the viewBox): wide enough for a 1440 px page, scaled down on phones.
 WIDTH_PX, HEIGHT_PX = 640, 300
@@ -53,10 +54,9 @@ def _recommendation_html(r: Recommendation) -> str:
 
 def memory_svg(breakdown: pl.DataFrame, budget_gb: float) -> str:
     """Stacked bars (GB) of each quant type's weights, KV cache and buffers, with the budget as a dashed line."""
-    quants = list(dict.fromkeys(breakdown["quant"]))
-    gb = {(q, part): gib_to_gb(gib) for q, part, gib in breakdown.select("quant", "part", "gib").iter_rows()}
-    totals = [sum(gb.get((q, p), 0.0) for p in PARTS) for q in quants]
-    top_gb = max([budget_gb, *totals]) * 1.12
+    bars = breakdown_bars_gb(breakdown)  # the live chart's numbers and order (smallest total first)
+    quants, totals = bars["quant"], bars["total"]
+    top_gb = max([budget_gb, *totals]) * Y_HEADROOM
     plot_w, plot_h = WIDTH_PX - LEFT_PX - RIGHT_PX, HEIGHT_PX - TOP_PX - BOTTOM_PX
 
     def y(value_gb: float) -> float:
@@ -86,8 +86,8 @@ def memory_svg(breakdown: pl.DataFrame, budget_gb: float) -> str:
     for i, (q, total) in enumerate(zip(quants, totals, strict=True)):
         x = LEFT_PX + slot * (i + 0.125)
         base = 0.0
-        for part, colour in zip(PARTS, PART_COLOURS, strict=True):
-            value = gb.get((q, part), 0.0)
+        for part, colour in zip(BREAKDOWN_PARTS, PART_COLOURS, strict=True):
+            value = bars[part][i]
             out.append(
                 f'<rect x="{x:.1f}" y="{y(base + value):.1f}" width="{slot * 0.75:.1f}" '
                 f'height="{y(base) - y(base + value):.1f}" fill="{colour}"><title>{html.escape(q)} · {part}: '
@@ -105,7 +105,7 @@ def memory_svg(breakdown: pl.DataFrame, budget_gb: float) -> str:
     out.append(f'<text x="{LEFT_PX + plot_w / 2:.0f}" y="{HEIGHT_PX - 8}" font-size="12" text-anchor="middle">')
     out.append("Quant type</text></svg>")
     legend = "".join(
-        f'<span><i style="background:{c}"></i>{p}</span>' for p, c in zip(PARTS, PART_COLOURS, strict=True)
+        f'<span><i style="background:{c}"></i>{p}</span>' for p, c in zip(BREAKDOWN_PARTS, PART_COLOURS, strict=True)
     )
     return "".join(out) + f'<div class="fs-legend">{legend}</div>'
 

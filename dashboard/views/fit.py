@@ -10,7 +10,7 @@ import polars as pl
 from bokeh.models import ColumnDataSource, FactorRange, HoverTool, Range1d, Span
 from bokeh.plotting import figure
 
-from dashboard.memory import gib_to_gb
+from dashboard.frames import BREAKDOWN_PARTS, breakdown_bars_gb, sweet_spot_cells, vram_label
 from dashboard.recommend import FIT_ORDER, VRAM_SIZES_GB
 from dashboard.state import Explorer, to_pandas
 from dashboard.views.common import DIMMED_ALPHA, FIT_COLOURS, hv_pane, scroll_box
@@ -22,11 +22,7 @@ class SweetSpots(pn.viewable.Viewer):
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
 
     def _grid(self) -> pd.DataFrame:
-        grid = to_pandas(self.explorer.sweet_spots)
-        grid["vram"] = grid["vram_gb"].map(lambda v: f"{v:g} GB")
-        grid["fit_code"] = grid["fit"].map(FIT_ORDER.index).astype(float)
-        grid["total_gb"] = grid["total_gib"].map(gib_to_gb)
-        return grid
+        return to_pandas(sweet_spot_cells(self.explorer.sweet_spots))
 
     def _make(self, sweet_spots: pl.DataFrame | None = None) -> hv.HeatMap:
         grid = self._grid()
@@ -35,7 +31,7 @@ class SweetSpots(pn.viewable.Viewer):
         heat = hv.HeatMap(
             grid,
             kdims=[
-                hv.Dimension("vram", label="Memory budget", values=[f"{v:g} GB" for v in VRAM_SIZES_GB]),
+                hv.Dimension("vram", label="Memory budget", values=[vram_label(v) for v in VRAM_SIZES_GB]),
                 hv.Dimension("model", label="Model", values=models),
             ],
             vdims=[
@@ -130,8 +126,11 @@ class SweetSpots(pn.viewable.Viewer):
         )
 
 
-PARTS = ("weights", "KV cache", "compute + output buffers")
 PART_COLOURS = ("#0072B2", "#E69F00", "#999999")
+# the y axis ends 12% above the taller of the bars and the budget line, so the line never sits on the frame
+Y_HEADROOM = 1.12
+# ...but at most at this many times the budget: one 80 GB bar must not squash the rest (a cut bar says its total)
+MAX_AXIS_BUDGETS = 2
 
 
 class MemoryBreakdown(pn.viewable.Viewer):
@@ -158,12 +157,12 @@ class MemoryBreakdown(pn.viewable.Viewer):
             x_axis_label="Quant type",
         )
         renderers = self._figure.vbar_stack(
-            list(PARTS),
+            list(BREAKDOWN_PARTS),
             x="label",
             width=0.75,
             color=list(PART_COLOURS),
             source=self._source,
-            legend_label=list(PARTS),
+            legend_label=list(BREAKDOWN_PARTS),
             fill_alpha="emphasis",  # linked highlighting: the selected quant types stay strong
             line_alpha="emphasis",
         )
@@ -205,39 +204,16 @@ class MemoryBreakdown(pn.viewable.Viewer):
         """Top of the axis: the budget and the bars, but at most twice the budget (one 80 GB bar must not
         squash the rest; a cut bar says its total)."""
         budget = self.explorer.recommendation.constraints.budget_gb
-        return max(budget, min(max(totals, default=0.0), 2 * budget)) * 1.12
+        return max(budget, min(max(totals, default=0.0), MAX_AXIS_BUDGETS * budget)) * Y_HEADROOM
 
     def _data(self) -> dict[str, list]:
-        df = self.explorer.memory_breakdown
-        by_part = {
-            part: {q: gib_to_gb(v) for q, v in df.filter(pl.col("part") == part).select("quant", "gib").iter_rows()}
-            for part in PARTS
-        }
-        quants = list(dict.fromkeys(df["quant"]))
-        total = {q: sum(by_part[p].get(q, 0.0) for p in PARTS) for q in quants}
-        quants.sort(key=lambda q: total[q])  # smallest to largest
         best = self.explorer.recommendation.best if self.explorer.recommendation else None
-        pick = best.quant if best else None
+        data = breakdown_bars_gb(self.explorer.memory_breakdown, pick=best.quant if best else None)
         selected = self.explorer.selected_quants
-        data: dict[str, list] = {
-            "quant": quants,
-            "label": [f"{q} (pick)" if q == pick else q for q in quants],
-            **{part: [by_part[part].get(q, 0.0) for q in quants] for part in PARTS},
-            "total": [total[q] for q in quants],
-            "emphasis": [1.0 if not selected or q in selected else DIMMED_ALPHA for q in quants],
-        }
+        data["emphasis"] = [1.0 if not selected or q in selected else DIMMED_ALPHA for q in data["quant"]]
         end = self._y_end(data["total"])
-        data["overflow_y"] = [end * 0.98 for _ in quants]
+        data["overflow_y"] = [end * 0.98 for _ in data["quant"]]
         data["overflow_text"] = [f"{t:.0f} GB ↑" if t > end else "" for t in data["total"]]
-        # the chosen model's own expected cost of each type (dashboard.quality), with its band and basis
-        cost = {r["quant"]: r for r in df.filter(pl.col("part") == PARTS[0]).iter_rows(named=True)}
-        data["cost"] = [
-            f"+{cost[q]['ppl_increase_pct']:.1f}% perplexity ({cost[q]['basis_kind']}; band "
-            f"+{cost[q]['cost_low_pct']:.1f}% to +{cost[q]['cost_high_pct']:.1f}%)"
-            if q in cost and "ppl_increase_pct" in cost[q]
-            else "—"
-            for q in quants
-        ]
         return data
 
     @param.depends("explorer.memory_breakdown", "explorer.recommendation", "explorer.selected_quants", watch=True)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import holoviews as hv
 import numpy as np
-import pandas as pd
 import panel as pn
 import param
 import polars as pl
 
-from dashboard.memory import gib_to_gb
+from dashboard.frames import band_limits, quality_kept, quality_points
 from dashboard.quality import cost_band_limits
-from dashboard.quants import QUALITY_BANDS
+from dashboard.quants import QUALITY_REFERENCE_MODEL
 from dashboard.state import Explorer, to_pandas
 from dashboard.views.common import FAMILY_COLOURS, TOOLS, emphasis, hv_pane, linked_dmap
 
@@ -22,25 +21,10 @@ METRICS = {
 }
 # measured costs are circles, estimated ones triangles; your own rows diamonds
 MARKERS = {"measured": "circle", "estimated": "triangle"}
-
-
-def quality_points(explorer: Explorer) -> pl.DataFrame:
-    """Quant types with a quality measurement, joined with their size and expected cost for the current model."""
-    q = explorer.quants.filter(pl.col("mean_kld").is_not_null())
-    sizes = explorer.model_sizes
-    cost = explorer.model_quality.select(
-        "quant", "ppl_increase_pct", "low_pct", "high_pct", pl.col("basis").alias("cost_basis"), "basis_kind"
-    )
-    out = q.join(sizes, on="quant", how="left").join(cost, on="quant", how="left")
-    f16 = q.filter(pl.col("quant") == "F16")["perplexity_plain"]
-    f16_ppl = float(f16[0]) if f16.len() else float("nan")
-    return out.with_columns(
-        pl.format("{} (Llama-3-8B scoreboard, llama.cpp tools/perplexity/README.md)", pl.col("quality_basis")).alias(
-            "quality_source"
-        ),
-        pl.lit(f16_ppl).alias("f16_perplexity"),
-        pl.when(pl.col("legacy")).then(pl.lit("legacy")).otherwise(pl.lit("")).alias("legacy_note"),
-    )
+# the shaded bands start here: below every measured value of the metric, so the band reaches the axis bottom
+LOG_AXIS_FLOOR = {"ppl_increase_pct": 1e-2, "mean_kld": 1e-4, "delta_perplexity": 1e-3}
+BAND_COLOURS = {"good": "#009E73", "acceptable": "#F0E442"}
+LINE_COLOURS = {"good": "#009E73", "acceptable": "#E69F00"}  # the yellow of a band is too faint as a line
 
 
 class QualityScatter(pn.viewable.Viewer):
@@ -55,27 +39,9 @@ class QualityScatter(pn.viewable.Viewer):
         selected_quants: list[str],
         metric: str,
         user_measurements: pl.DataFrame,
-        model_quality: pl.DataFrame | None = None,
+        model_quality: pl.DataFrame,
     ) -> hv.Scatter:
-        df = to_pandas(quality_points(self.explorer))
-        df["origin"] = "built-in"
-        user = user_measurements.filter(pl.col("file_size_gib").is_not_null())
-        if user.height:
-            mine = to_pandas(user)
-            mine = mine.assign(
-                weights_gib=mine["file_size_gib"],
-                family="user",
-                quality_band="yours",
-                origin="yours",
-                file_bits_per_weight=float("nan"),
-                legacy_note="yours: " + mine["model"],
-                quality_source=mine["source"],
-                cost_basis=mine["source"],
-                basis_kind="yours",
-                # your perplexity cost over your own F16 row: perplexity minus ΔPPL is that F16 perplexity
-                ppl_increase_pct=100 * mine["delta_perplexity"] / (mine["perplexity"] - mine["delta_perplexity"]),
-            )
-            df = pd.concat([df, mine[[c for c in mine.columns if c in df.columns]]], ignore_index=True)
+        df = to_pandas(quality_points(self.explorer.quants, model_sizes, user_measurements, model_quality))
         y = METRICS[metric]
         df = df[df[y] > 0].copy()
         df["emphasis"] = emphasis(df["quant"], selected_quants).to_numpy()
@@ -86,7 +52,6 @@ class QualityScatter(pn.viewable.Viewer):
         df["marker"] = df["basis_kind"].map(MARKERS).fillna("circle") if y == "ppl_increase_pct" else "circle"
         df.loc[mine, "marker"] = "diamond"
         df["kind"] = [f"{f}, {n}" if n else f for f, n in zip(df["family"], df["legacy_note"], strict=True)]
-        df["weights_gb"] = gib_to_gb(df["weights_gib"])  # decimal GB, like every size on the page
         df = df.sort_values("origin", key=lambda o: o == "yours", kind="stable")
         model = self.explorer.recommendation.constraints.model
         name = model if isinstance(model, str) else model.name
@@ -141,18 +106,14 @@ class QualityScatter(pn.viewable.Viewer):
         )
 
     def _bands(self, metric: str) -> hv.Overlay:
-        if METRICS[metric] == "ppl_increase_pct":
-            limits = dict(cost_band_limits())
-            ideal, acceptable, floor = limits["good"], limits["acceptable"], 1e-2
-        elif METRICS[metric] == "mean_kld":
-            ideal, acceptable, floor = dict(QUALITY_BANDS)["good"], dict(QUALITY_BANDS)["acceptable"], 1e-4
-        else:
-            f16 = quality_points(self.explorer)["f16_perplexity"][0]
-            ideal, acceptable, floor = 0.01 * f16, 0.05 * f16, 1e-3
+        limits = band_limits(METRICS[metric])
+        floor = LOG_AXIS_FLOOR[METRICS[metric]]
         labels = {"x": "File size for your model (GB)", "y": f"{metric}, log scale"}
-        return hv.HSpan(floor, ideal).redim.label(**labels).opts(color="#009E73", alpha=0.12) * hv.HSpan(
-            ideal, acceptable
-        ).redim.label(**labels).opts(color="#F0E442", alpha=0.18)
+        return hv.HSpan(floor, limits["good"]).redim.label(**labels).opts(color=BAND_COLOURS["good"], alpha=0.12) * (
+            hv.HSpan(limits["good"], limits["acceptable"])
+            .redim.label(**labels)
+            .opts(color=BAND_COLOURS["acceptable"], alpha=0.18)
+        )
 
     def __panel__(self) -> pn.viewable.Viewable:
         metric_stream = hv.streams.Params(self, ["metric"])
@@ -163,13 +124,16 @@ class QualityScatter(pn.viewable.Viewer):
         chart = (bands * points).opts(
             hv.opts.Overlay(responsive=True, height=420, title="Quality vs file size", show_legend=False),
         )
+        kld, increase = band_limits("mean_kld"), dict(cost_band_limits())
         return pn.Column(
             pn.pane.Markdown(
                 "### Quality vs size\nEach point is a quant type: its expected perplexity cost for your model "
                 "(circles measured, triangles estimated; hover for the band and the source) against its file size "
-                "for your model. Mean KLD and ΔPPL are Llama-3-8B's measurements (the only model measured in KLD). "
-                "Green band: good; yellow: acceptable (the dashboard's KLD bands, in perplexity for the cost). "
-                "Click points or drag a box to select quant types; the selection is highlighted in every chart.",
+                f"for your model. Mean KLD and ΔPPL are {QUALITY_REFERENCE_MODEL}'s measurements (the only model "
+                f"measured in KLD). Green band: good (KLD <= {kld['good']:g}, perplexity +{increase['good']:.1f}%); "
+                f"yellow: acceptable (KLD <= {kld['acceptable']:g}, +{increase['acceptable']:.1f}%; in perplexity a "
+                "band ends at the largest increase of a type inside it on the scoreboard). Click points or drag a "
+                "box to select quant types; the selection is highlighted in every chart.",
                 margin=(0, 10),
             ),
             pn.widgets.RadioButtonGroup.from_param(
@@ -186,29 +150,20 @@ class QualityScatter(pn.viewable.Viewer):
 
 
 class QualityBars(pn.viewable.Viewer):
-    """Quality kept (% of F16 perplexity) as bars, compression ratio as a line, 95% and 99% reference lines."""
+    """Quality kept (% of F16 perplexity) as bars with the good/acceptable band edges, compression as a line."""
 
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
 
-    def _make(self, selected_quants: list[str], model_quality: pl.DataFrame | None = None) -> hv.Bars:
-        cost = self.explorer.model_quality.select(
-            "quant", "ppl_increase_pct", "low_pct", "high_pct", "basis_kind", pl.col("basis").alias("cost_basis")
-        )
-        q = self.explorer.quants.filter(pl.col("mean_kld").is_not_null()).join(cost, on="quant", how="left")
-        # the chosen model's F16 perplexity over its expected perplexity at the type
-        q = q.with_columns(
-            (100 / (1 + pl.col("ppl_increase_pct") / 100)).alias("quality_pct"),
-            (16 / pl.col("file_bits_per_weight")).alias("compression_ratio"),
-        ).sort("file_bits_per_weight", descending=True)
-        df = to_pandas(q)
+    def _make(self, selected_quants: list[str], model_quality: pl.DataFrame) -> hv.Bars:
+        df = to_pandas(quality_kept(self.explorer.quants, model_quality))
         df["emphasis"] = emphasis(df["quant"], selected_quants).to_numpy()
         df["colour"] = df["family"].map(FAMILY_COLOURS).fillna("#555555")
         bars = hv.Bars(
             df,
             kdims=[hv.Dimension("quant", label="Quant type")],
             vdims=[
-                hv.Dimension("quality_pct", label="Quality kept (% of F16 perplexity)", range=(0, 105)),
-                "compression_ratio",
+                hv.Dimension("quality_kept_pct", label="Quality kept (% of F16 perplexity)", range=(0, 105)),
+                "compression_vs_f16",
                 "family",
                 "ppl_increase_pct",
                 "low_pct",
@@ -227,9 +182,9 @@ class QualityBars(pn.viewable.Viewer):
             tools=["hover", "tap", "box_select"],
             hover_tooltips=[
                 ("Quant", "@quant"),
-                ("Quality kept", "@quality_pct{0.0}% (@basis_kind)"),
+                ("Quality kept", "@quality_kept_pct{0.0}% (@basis_kind)"),
                 ("Cost", "+@ppl_increase_pct{0.00}% perplexity (band +@low_pct{0.00}% to +@high_pct{0.00}%)"),
-                ("Compression", "@compression_ratio{0.0}× vs F16"),
+                ("Compression", "@compression_vs_f16{0.0}× vs F16"),
                 ("Basis", "@cost_basis"),
             ],
         )
@@ -239,27 +194,26 @@ class QualityBars(pn.viewable.Viewer):
         """The compression line, with hvPlot on the (pandas) frame."""
         import hvplot.pandas  # noqa: F401  (registers the .hvplot accessor)
 
-        q = self.explorer.quants.filter(pl.col("mean_kld").is_not_null()).sort("file_bits_per_weight", descending=True)
-        df = pd.DataFrame(
-            {"quant": q["quant"].to_numpy(), "compression_ratio": (16 / q["file_bits_per_weight"]).to_numpy()}
+        df = to_pandas(
+            quality_kept(self.explorer.quants, self.explorer.model_quality).select("quant", "compression_vs_f16")
         )
-        style = {"x": "quant", "y": "compression_ratio", "color": "#D55E00", "ylabel": "Compression vs F16 (×)"}
+        style = {"x": "quant", "y": "compression_vs_f16", "color": "#D55E00", "ylabel": "Compression vs F16 (×)"}
         return df.hvplot.line(line_width=2, hover_cols=["quant"], **style) * df.hvplot.scatter(size=30, **style)
 
     def __panel__(self) -> pn.viewable.Viewable:
         bars = linked_dmap(self.explorer, self._make, ["model_quality"])
-        refs = hv.HLine(99).opts(color="#009E73", line_dash="dashed") * hv.HLine(95).opts(
-            color="#E69F00", line_dash="dashed"
+        limits = band_limits("quality_kept_pct")
+        refs = hv.Overlay(
+            [hv.HLine(limits[b]).opts(color=LINE_COLOURS[b], line_dash="dashed") for b in ("good", "acceptable")]
         )
-        quality = (bars * refs).opts(
-            responsive=True, height=320, title="Quality kept (bars; dashed: 99% and 95%)", show_legend=False
-        )
+        title = f"Quality kept (bars; dashed: good {limits['good']:.0f}%, acceptable {limits['acceptable']:.0f}%)"
+        quality = (bars * refs).opts(responsive=True, height=320, title=title, show_legend=False)
         compression = self._line().opts(responsive=True, height=220, xrotation=60, title="Compression vs F16 (line)")
         return pn.Column(
             pn.pane.Markdown(
                 "### Quality vs compression\nBars: your model's perplexity at F16 ÷ its expected perplexity at the "
-                "quant (measured or estimated, see the hover), so 100% is lossless. Line: how many times smaller "
-                "than F16 the file is.",
+                "quant (measured or estimated, see the hover), so 100% is lossless; dashed: the good and acceptable "
+                "band edges. Line: how many times smaller than F16 the file is.",
                 margin=(0, 10),
             ),
             hv_pane(quality, sizing_mode="stretch_width", height=320, name="quality-bars"),

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import panel as pn
 import param
+import polars as pl
 from bokeh.models import ColumnDataSource, HoverTool, Range1d
 from bokeh.plotting import figure
 
-from dashboard.recommend import Recommendation, decision_tree, leaf_label
+from dashboard.frames import tree_layout
+from dashboard.recommend import Recommendation
 from dashboard.state import Explorer
 from dashboard.views.common import scroll_box
 
@@ -16,68 +17,18 @@ ACTIVE = "#D55E00"
 INACTIVE = "#8C8C8C"
 
 
-def tree_layout(recommendation: Recommendation) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Node positions (x, y, label, active) and edges for the tree plus the leaf the recommender reached."""
-    nodes = decision_tree()
-    children: dict[str | None, list[str]] = {}
-    labels = {}
-    for node, parent, label in nodes:
-        children.setdefault(parent, []).append(node)
-        labels[node] = label
-    leaf_parent = recommendation.path[-1]
-    children.setdefault(leaf_parent, []).append("leaf")
-    labels["leaf"] = f"→ {leaf_label(recommendation)}"
-    positions: dict[str, tuple[float, float]] = {}
-    next_row = [0.0]
-
-    def place(node: str, depth: int) -> float:
-        """Depth runs left to right, leaves top to bottom: long labels get the whole width."""
-        kids = children.get(node, [])
-        if not kids:
-            y = next_row[0]
-            next_row[0] -= 1
-        else:
-            ys = [place(k, depth + 1) for k in kids]
-            y = sum(ys) / len(ys)
-        positions[node] = (float(depth), y)
-        return y
-
-    place("root", 0)
-    active = {*recommendation.path, "leaf"}
-    node_rows = [
-        {
-            "node": n,
-            "x": x,
-            "y": y,
-            # inner nodes are labelled above themselves, end nodes to their right
-            "label_x": x if children.get(n) else x + 0.07,
-            "label_y": y + 0.38 if children.get(n) else y,
-            "inner": bool(children.get(n)),
-            "label": labels[n],
-            "active": n in active,
-            "colour": ACTIVE if n in active else INACTIVE,
-        }
-        for n, (x, y) in positions.items()
-    ]
-    edge_rows = []
-    for parent, kids in children.items():
-        if parent is None:
-            continue
-        for k in kids:
-            (x0, y0), (x1, y1) = positions[parent], positions[k]
-            on = parent in active and k in active
-            edge_rows.append(
-                {
-                    "x0": x0,
-                    "y0": y0,
-                    "x1": x1,
-                    "y1": y1,
-                    "active": on,
-                    "colour": ACTIVE if on else INACTIVE,
-                    "width": 4 if on else 1,
-                }
-            )
-    return pd.DataFrame(node_rows), pd.DataFrame(edge_rows)
+def _drawn(recommendation: Recommendation) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The domain's tree layout with colours, line widths and label positions (presentation only)."""
+    nodes, edges = tree_layout(recommendation)
+    colour = pl.when(pl.col("active")).then(pl.lit(ACTIVE)).otherwise(pl.lit(INACTIVE)).alias("colour")
+    nodes = nodes.with_columns(
+        colour,
+        # inner nodes are labelled above themselves, end nodes to their right
+        pl.when(pl.col("inner")).then(pl.col("x")).otherwise(pl.col("x") + 0.07).alias("label_x"),
+        pl.when(pl.col("inner")).then(pl.col("y") + 0.38).otherwise(pl.col("y")).alias("label_y"),
+    )
+    edges = edges.with_columns(colour, pl.when(pl.col("active")).then(4).otherwise(1).alias("width"))
+    return nodes, edges
 
 
 class DecisionTree(pn.viewable.Viewer):
@@ -133,12 +84,13 @@ class DecisionTree(pn.viewable.Viewer):
 
     @param.depends("explorer.decision_path", watch=True)
     def _refresh(self) -> None:
-        nodes, edges = tree_layout(self.explorer.recommendation)
+        nodes, edges = _drawn(self.explorer.recommendation)
         columns = ["node", "x", "y", "label_x", "label_y", "label", "colour", "active"]
-        self._edges.data = {c: edges[c].tolist() for c in edges.columns}
-        self._nodes.data = {c: nodes[c].tolist() for c in columns}
-        self._inner.data = {c: nodes[nodes["inner"]][c].tolist() for c in ("label_x", "label_y", "label", "colour")}
-        self._ends.data = {c: nodes[~nodes["inner"]][c].tolist() for c in ("label_x", "label_y", "label", "colour")}
+        labels = ("label_x", "label_y", "label", "colour")
+        self._edges.data = {c: edges[c].to_list() for c in ("x0", "y0", "x1", "y1", "active", "colour", "width")}
+        self._nodes.data = {c: nodes[c].to_list() for c in columns}
+        self._inner.data = {c: nodes.filter(pl.col("inner"))[c].to_list() for c in labels}
+        self._ends.data = {c: nodes.filter(~pl.col("inner"))[c].to_list() for c in labels}
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(

@@ -15,13 +15,15 @@ from bokeh.document import Document
 
 from dashboard import data
 from dashboard.app import TITLE, build_app
+from dashboard.state import Explorer
 
 # Modules that would need packages the page does not install (or that would bloat it if it did).
 WATCH = ("pyarrow", "scipy", "matplotlib", "hvplot", "tornado", "PIL", "nh3", "panel_material_ui", "requests")
 
 
 def main() -> None:
-    template = build_app()
+    explorer = Explorer()
+    template = build_app(explorer)
     rendered = []
     for area, items in (("main", template.main), ("sidebar", template.sidebar)):
         for i, item in enumerate(items):
@@ -30,8 +32,9 @@ def main() -> None:
     # The whole page, as panel's Pyodide runtime builds it (init_doc + servable + write_doc).
     doc = template.server_doc(Document(), title=TITLE)
     n_models = len(doc.models)
+    # the charts in the page, by the name each view gives its figure (CSS class view-<name>)
+    views = sorted({c for m in doc.models for c in (getattr(m, "css_classes", None) or []) if c.startswith("view-")})
     # Some interaction: other constraints and a selection recompute and re-render every view.
-    explorer = template.explorer
     explorer.constraints.param.update(vram_gb=8.0, context=32768, kv_cache="q8_0", priority="speed")
     explorer.selected_quants = ["Q4_K_M"]
     explorer.clear_selection()
@@ -42,6 +45,7 @@ def main() -> None:
             {
                 "data_dir": str(data.data_dir()),
                 "rendered": rendered,
+                "views": views,
                 "document_models": n_models,
                 "error": explorer.error,
                 "imported": sorted(m for m in WATCH if m in sys.modules),

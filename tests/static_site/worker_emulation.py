@@ -75,7 +75,10 @@ def main(entry_script: str, query: str) -> None:
     exec(compile(entry_script, "index.py", "exec"), scope)
     docs_json, _render_items, root_ids = asyncio.run(pnp.write_doc())
     template = next(iter(state._templates.values()))
-    explorer = template.explorer
+    # the page was built by the site's own script (build_app() from the URL): its state is the sidebar view's
+    from dashboard.views.sidebar import Sidebar
+
+    explorer = next(o for o in template.sidebar if isinstance(o, Sidebar)).explorer
     doc = state.curdoc
     pnp._link_docs_worker(doc, send_patch, setter="js")
     report: dict[str, object] = {

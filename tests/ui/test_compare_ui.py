@@ -7,21 +7,18 @@ import re
 
 import pytest
 
-from tests.ui.conftest import screenshot
-from tests.ui.test_dashboard import JS_SELECT, emphasis_by_quant, sources
+from tests.ui.conftest import (
+    open_app,
+    screenshot,
+    select_in_chart,
+    sources,
+    wait_for_emphasis,
+    wait_for_values,
+)
 
 pytestmark = pytest.mark.ui
 # a session of the whole dashboard takes seconds to build; on a machine shared by many test runs, much longer
 LOAD_TIMEOUT_MS = 180_000
-
-
-def open_app(page_factory, url: str, width: int = 1440):
-    """The dashboard at ``url``, waited on until its summary and its Bokeh documents are there."""
-    page = page_factory(width=width)
-    page.goto(url, timeout=LOAD_TIMEOUT_MS)
-    page.get_by_text(re.compile(r" on [\d.]+ GB at ")).first.wait_for(timeout=LOAD_TIMEOUT_MS)
-    page.wait_for_function("() => window.Bokeh && window.Bokeh.documents.length > 0", timeout=LOAD_TIMEOUT_MS)
-    return page
 
 
 def test_24_gb_gives_a_cross_model_answer_with_evidence(page_factory, served_app: str) -> None:
@@ -42,45 +39,24 @@ def test_24_gb_gives_a_cross_model_answer_with_evidence(page_factory, served_app
     assert "matt-c1/llama-3-quant-comparison" in text
     page.get_by_text(re.compile(r"Below IQ1_M the 70B falls behind")).first.wait_for()
     # the frontier chart shows the same group, with the 70B's point and the chosen model's point
-    page.wait_for_function(
-        "() => [...window.Bokeh.documents].some(d => [...d.all_models].some(m => m.type === 'ColumnDataSource'"
-        " && (m.data instanceof Map ? m.data.has('frontier_model') : 'frontier_model' in m.data)"
-        " && Array.from(m.data instanceof Map ? m.data.get('frontier_model') : m.data.frontier_model)"
-        ".includes('Llama-3.1-70B')))",
-        timeout=LOAD_TIMEOUT_MS,
-    )
+    wait_for_values(page, "model-frontier", "frontier_model", "Llama-3.1-70B")
     screenshot(page, "compare-24gb-1440")
 
 
 def test_selecting_a_frontier_point_highlights_it_in_the_other_charts(page_factory, served_app: str) -> None:
     page = open_app(page_factory, served_app + "?model=Llama-3.1-70B&vram_gb=24")
-    page.wait_for_function(
-        "() => [...window.Bokeh.documents].some(d => [...d.all_models].some(m => m.type === 'ColumnDataSource'"
-        " && (m.data instanceof Map ? m.data.has('frontier_model') : 'frontier_model' in m.data)))",
-        timeout=LOAD_TIMEOUT_MS,
-    )
-    assert page.evaluate(JS_SELECT, ["frontier_model", "IQ2_XS"]) >= 0
+    wait_for_values(page, "model-frontier", "frontier_model", "Llama-3.1-70B")
+    select_in_chart(page, "model-frontier", "frontier_model", "IQ2_XS")
     page.get_by_text("Selected: IQ2_XS").first.wait_for(timeout=LOAD_TIMEOUT_MS)
     # the spectrum heatmap and the quality scatter highlight the selected type, the rest is dimmed
-    page.wait_for_function(
-        """() => {
-          for (const d of window.Bokeh.documents) for (const m of d.all_models) {
-            if (m.type !== 'ColumnDataSource') continue;
-            const data = m.data instanceof Map ? Object.fromEntries(m.data) : m.data;
-            if (!('detail' in data) || !('emphasis' in data)) continue;
-            const q = Array.from(data.quant), e = Array.from(data.emphasis).map(Number);
-            return e[q.indexOf('IQ2_XS')] === 1 && e[q.indexOf('Q8_0')] < 0.5;
-          }
-          return false;
-        }""",
-        timeout=LOAD_TIMEOUT_MS,
-    )
-    heat = emphasis_by_quant(sources(page, "detail")[0])
-    assert heat["IQ2_XS"] == 1.0 and heat["Q8_0"] < 0.5
-    scatter = emphasis_by_quant(sources(page, "quality_source")[0])
-    assert scatter["IQ2_XS"] == 1.0 and scatter["Q4_K_M"] < 0.5
-    frontier = sources(page, "frontier_model")[0]
-    big = [s for q, s in zip(frontier["quant"], frontier["size"], strict=True) if q == "IQ2_XS"]
+    wait_for_emphasis(page, "spectrum-heatmap", ["IQ2_XS"])
+    wait_for_emphasis(page, "quality-scatter", ["IQ2_XS"])
+    big = [
+        size
+        for frontier in sources(page, "model-frontier", "size")
+        for q, size in zip(frontier["quant"], frontier["size"], strict=True)
+        if q == "IQ2_XS"
+    ]
     assert big and all(s > 9 for s in big)  # the frontier marks its own selected points too
     screenshot(page, "compare-selected-1440")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.conftest import offline_stub, serve_app
+from tests.ui.conftest import NAVIGATION_TIMEOUT_MS, offline_stub, serve_app
 
 pytestmark = pytest.mark.ui
 SESSIONS = 30
@@ -26,6 +26,7 @@ def test_thirty_sessions_keep_their_own_state(browser, tmp_path: Path) -> None:
     with open(log, "w") as out, serve_app(out) as (url, server):
         ctx = browser.new_context(viewport={"width": 1000, "height": 700})
         ctx.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), offline_stub)
+        ctx.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
         errors: list[str] = []
         pages = []
         first = ctx.new_page()

@@ -12,8 +12,7 @@ import pytest
 from dashboard.memory import ModelSpec
 from tests.gguf_writer import write_gguf
 from tests.test_quant_labels import kld_log_labelled
-from tests.ui.conftest import screenshot
-from tests.ui.test_dashboard import open_app, sources
+from tests.ui.conftest import open_app, screenshot, source, sources
 
 pytestmark = pytest.mark.ui
 
@@ -68,7 +67,7 @@ def test_a_pasted_qwen3_moe_config_is_the_30b_model_with_an_honest_fit(page_fact
     assert "Qwen3MoeForCausalLM (yours)" in page.evaluate(JS_SELECTED)
     page.get_by_text(re.compile("Qwen3MoeForCausalLM on [\\d.]+ GB")).first.wait_for(timeout=30_000)
     # the memory chart's weights are the 30B model's (Q4_K_M 18.56 GB), not a dense 3B model's
-    breakdown = sources(page, "total")[0]
+    breakdown = source(page, "memory-breakdown", "total")
     weights = dict(zip(breakdown["quant"], breakdown["weights"], strict=True))
     assert weights["Q4_K_M"] == pytest.approx(18.56, abs=0.01)
     screenshot(page, "model-input-qwen3-moe-1440")
@@ -109,7 +108,7 @@ def test_an_opened_gguf_gives_its_exact_size(page_factory, served_app: str, tmp_
     assert "exact, read from its header" in message.inner_text() and "Q4_K_M" in message.inner_text()
     page.get_by_text(re.compile("Tiny GGUF test model on [\\d.]+ GB")).first.wait_for(timeout=30_000)
     assert "Tiny GGUF test model (yours)" in page.evaluate(JS_SELECTED)
-    breakdown = sources(page, "total")[0]
+    breakdown = source(page, "memory-breakdown", "total")
     weights_gb = dict(zip(breakdown["quant"], breakdown["weights"], strict=True))
     assert weights_gb["Q4_K_M"] * 1e9 == pytest.approx(size, rel=1e-9)  # the chart's GB: the file's exact bytes
     screenshot(page, "model-input-gguf-dark-1440")
@@ -122,9 +121,9 @@ def test_a_kld_log_labelled_ud_q2_k_xl_shows_as_written(page_factory, served_app
     page.get_by_role("button", name="Add to charts").click()
     page.get_by_text("Added 1 row(s) for Meta Llama 3 8B (UD-Q2_K_XL)").first.wait_for(timeout=60_000)
     page.wait_for_function(JS_HAS_ROW, arg="UD-Q2_K_XL", timeout=30_000)
-    rows = [r for s in sources(page, "detail") for r in s["row"]]
+    rows = [r for s in sources(page, "spectrum-heatmap", "detail") for r in s["row"]]
     assert any(r.startswith("UD-Q2_K_XL · ") for r in rows)
-    assert "UD-Q2_K_XL" in sources(page, "quality_source")[0]["quant"]
+    assert "UD-Q2_K_XL" in source(page, "quality-scatter", "quality_source")["quant"]
     screenshot(page, "model-input-ud-label-390")
 
 
