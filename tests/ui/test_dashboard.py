@@ -48,14 +48,14 @@ def active_steps(page) -> list[str]:
 def test_widget_changes_recommendation_and_tree_path(page_factory, served_app: str) -> None:
     page = open_app(page_factory, served_app)
     page.get_by_text("Llama-3.1-8B on 24 GB at 8K context: F16").first.wait_for()
-    assert "→ F16" in source(page, "decision-tree", "node")["label"]
+    assert any(label.startswith("→ F16 ") for label in source(page, "decision-tree", "node")["label"])
     vram = page.get_by_role("textbox", name="GPU memory (GB)")
     vram.fill("8")
     vram.press("Enter")
     summary = page.get_by_text(re.compile(r"Llama-3\.1-8B on 8 GB at 8K context: Q\d")).first
     summary.wait_for(timeout=INTERACTION_TIMEOUT_MS)
     quant = summary.inner_text().split(": ")[1].split(",")[0]
-    wait_for_values(page, "decision-tree", "label", f"→ {quant}")
+    wait_for_values(page, "decision-tree", "label", f"→ {quant} ")
     active = active_steps(page)
     assert "Priority: quality" in active and any(a.startswith(f"→ {quant} ") for a in active)
     # switching priority moves the highlighted path to the size branch
