@@ -17,6 +17,7 @@ from dashboard.frames import (
     BREAKDOWN_PARTS,
     BREAKDOWN_REFERENCE_QUANTS,
     SPECTRUM_COLUMNS,
+    SPECTRUM_SPEED_COLUMN,
     band_limits,
     breakdown_bars_gb,
     memory_breakdown,
@@ -29,15 +30,25 @@ from dashboard.frames import (
 from dashboard.ingest import parse_measurements
 from dashboard.memory import estimate, gib_to_gb
 from dashboard.models import REFERENCE_MODEL, catalog
-from dashboard.quality import estimate_quality, model_quality_frame
+from dashboard.quality import cost_band, estimate_quality, model_quality_frame
 from dashboard.quants import (
     FAST_BANDWIDTH_USE,
     QUALITY_BANDS,
     backend_speed,
     file_bits_per_weight,
+    quality_band,
     quant_summary,
 )
-from dashboard.recommend import FIT_ORDER, Constraints, decision_tree, leaf_label, recommend, sweet_spots
+from dashboard.recommend import (
+    FIT_ORDER,
+    Constraints,
+    cell_label,
+    decision_tree,
+    leaf_label,
+    recommend,
+    speed_table,
+    sweet_spots,
+)
 from dashboard.views.summary import recommendation_markdown
 
 USER_CSV = (
@@ -149,7 +160,7 @@ def test_spectrum_scores_each_column_from_worst_to_best(quants, user, costs) -> 
     dearest = max(quality["quant"], key=cost.get)
     assert quality.filter(pl.col("quant") == dearest)["score"][0] == 0.0
     q4 = quality.filter(pl.col("quant") == "Q4_K_M").row(0, named=True)
-    assert q4["label"].endswith(f"+{cost['Q4_K_M']:.1f}%")
+    assert q4["label"] == f"{cost_band(cost['Q4_K_M'])}\n+{cost['Q4_K_M']:.1f}%"  # the band's word first
     # a backend cell says the verdict of backend_speed, scored by its bandwidth use
     speed = backend_speed()
     metal = cells.filter((pl.col("column") == "Metal") & (pl.col("quant") == "IQ4_XS")).row(0, named=True)
@@ -170,6 +181,34 @@ def test_spectrum_scores_user_quality_on_the_built_in_scale(quants, user, costs)
     klds = quants["mean_kld"].drop_nulls()
     expected = 1 - (math.log10(0.03) - math.log10(klds.min())) / (math.log10(klds.max()) - math.log10(klds.min()))
     assert quality["Q4_K_M · Mine (yours)"] == pytest.approx(expected)
+
+
+def test_spectrum_speed_is_the_device_estimate_or_else_the_measured_8b_speed(quants, user, costs) -> None:
+    no_user = pl.DataFrame(schema=user.schema)
+    measured = spectrum_cells(quants, no_user, costs).filter(pl.col("column") == SPECTRUM_SPEED_COLUMN)
+    tg = dict(quants.select("quant", "generation_tokens_per_s").iter_rows())
+    q4 = measured.filter(pl.col("quant") == "Q4_K_M").row(0, named=True)
+    assert q4["label"] == f"{tg['Q4_K_M']:.0f} (8B)" and q4["detail"].startswith("pick a device")
+    c = Constraints("Llama-3.1-8B", 24, 8192, backend="CUDA", bandwidth_gb_per_s=1008.0)
+    speeds = speed_table(c)
+    estimated = spectrum_cells(quants, no_user, costs, speeds, "Llama-3.1-8B on RTX 4090", "CUDA").filter(
+        pl.col("column") == SPECTRUM_SPEED_COLUMN
+    )
+    est = dict(speeds.select("quant", "generation_tokens_per_s").iter_rows())
+    q4 = estimated.filter(pl.col("quant") == "Q4_K_M").row(0, named=True)
+    assert q4["label"] == f"~{est['Q4_K_M']:.0f}"
+    assert q4["detail"].startswith("estimated for Llama-3.1-8B on RTX 4090: ")
+    # scored on the estimate: the fastest estimated type scores best
+    fastest = max((q for q in est if est[q] is not None and q in set(estimated["quant"])), key=est.get)
+    assert estimated.filter(pl.col("quant") == fastest)["score"][0] == 1.0
+
+
+def test_spectrum_user_rows_speak_gb_and_bands(quants, user, costs) -> None:
+    mine = spectrum_cells(quants, user, costs).filter(pl.col("family") == "user")
+    size = mine.filter((pl.col("column") == "Size") & (pl.col("quant") == "Q4_K_M")).row(0, named=True)
+    assert size["label"] == f"{gib_to_gb(4.1):.2f} GB" and "4.10 GiB as you gave it" in size["detail"]
+    quality = mine.filter((pl.col("column") == "Quality") & (pl.col("quant") == "Q4_K_M")).row(0, named=True)
+    assert quality["label"] == quality_band(0.03)
 
 
 # --- efficiency ------------------------------------------------------------------------------------------------
@@ -241,7 +280,7 @@ def test_sweet_spot_cells_label_rank_and_convert_the_grid() -> None:
     for r in cells.iter_rows(named=True):
         assert r["vram"] == f"{r['vram_gb']:g} GB"
         assert r["fit_code"] == FIT_ORDER.index(r["fit"])
-        assert r["label"] == (r["quant"] or "—")
+        assert r["label"] == cell_label(r["quant"], r["fit"])  # the recommender's own text, "partial" included
         if not math.isnan(r["total_gib"]):
             assert r["total_gb"] == pytest.approx(r["total_gib"] * 2**30 / 1e9)
     assert "—" in set(cells["label"])  # 405B on 8 GB: nothing
@@ -258,9 +297,12 @@ def test_memory_breakdown_lists_the_choice_runner_ups_and_landmarks() -> None:
         parts = breakdown.filter(pl.col("quant") == q)
         assert parts["part"].to_list() == list(BREAKDOWN_PARTS)
         assert parts["gib"].sum() == pytest.approx(estimate("Qwen2.5-14B", q, 16384, "q8_0").total_gib)
-    bars = breakdown_bars_gb(breakdown)
-    assert bars["quant"] == order
-    i = order.index(r.best.quant)
+    bars = breakdown_bars_gb(breakdown, pick=r.best.quant)
+    # smallest total first, the recommendation marked on the axis
+    assert sorted(bars["quant"]) == sorted(order)
+    assert bars["total"] == sorted(bars["total"])
+    assert bars["label"] == [f"{q} (pick)" if q == r.best.quant else q for q in bars["quant"]]
+    i = bars["quant"].index(r.best.quant)
     assert bars["total"][i] == pytest.approx(gib_to_gb(r.best.total_gib))
     assert bars["weights"][i] == pytest.approx(r.best.weights_gib * 1.073741824)
 

@@ -215,6 +215,22 @@ window.__charts = {
     }
     return -1;
   },
+  // the selected rows of the chart named `view` (its source that has `column`), as objects
+  selected(view, column) {
+    for (const doc of (window.Bokeh ? window.Bokeh.documents : [])) {
+      for (const m of doc.all_models) {
+        if (!(m.css_classes || []).includes("view-" + view) || !m.renderers) continue;
+        for (const r of m.renderers) {
+          const ds = r.data_source;
+          if (!ds || ds.type !== "ColumnDataSource") continue;
+          const data = ds.data instanceof Map ? Object.fromEntries(ds.data) : ds.data;
+          if (!(column in data)) continue;
+          return ds.selected.indices.map(i => Object.fromEntries(Object.keys(data).map(k => [k, data[k][i]])));
+        }
+      }
+    }
+    return [];
+  },
   // every named chart is in a document and every document has finished processing its updates
   ready(views) {
     if (!window.Bokeh || window.Bokeh.documents.length === 0) return false;
@@ -242,6 +258,17 @@ def source(page: object, view: str, column: str) -> dict:
 def select_in_chart(page: object, view: str, column: str, quant: str) -> None:
     """Select ``quant`` in the chart named ``view`` as a tap does (the source's selection indices)."""
     assert page.evaluate("([v, c, q]) => window.__charts.select(v, c, q)", [view, column, quant]) >= 0, (view, quant)
+
+
+def selected_rows(page: object, view: str, column: str) -> list[dict]:
+    """The rows selected (tapped) in the chart named ``view``, from its source that has ``column``."""
+    return page.evaluate("([v, c]) => window.__charts.selected(v, c)", [view, column])
+
+
+def paste_measurements(page: object, text: str) -> None:
+    """Paste ``text`` into the sidebar's measurements box (its card open) and add it to the charts."""
+    page.get_by_role("textbox", name="Paste measurements").fill(text)
+    page.get_by_role("button", name="Add to charts").click()
 
 
 def wait_for_render(page: object, views: tuple[str, ...] = VIEWS, timeout_ms: int = 60_000) -> None:

@@ -8,8 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.ui.conftest import screenshot
-from tests.ui.test_dashboard import open_app
+from tests.ui.conftest import open_app, screenshot
 
 pytestmark = pytest.mark.ui
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.ui.conftest import INTERACTION_TIMEOUT_MS, open_app, source, wait_for_values
+from tests.ui.conftest import paste_measurements as add
 
 pytestmark = pytest.mark.ui
 
@@ -18,11 +19,6 @@ JS_IMG_X = """() => {
   walk(document);
   return found;
 }"""
-
-
-def add(page, text: str) -> None:
-    page.get_by_role("textbox", name="Paste measurements").fill(text)
-    page.get_by_role("button", name="Add to charts").click()
 
 
 def test_paste_shows_user_series_and_remove_takes_it_out(page_factory, served_app: str) -> None:

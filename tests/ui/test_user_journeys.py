@@ -10,12 +10,19 @@ import re
 
 import pytest
 
-from tests.ui.test_dashboard import open_app, sources
-from tests.ui.test_user_data_ui import add
+from tests.ui.conftest import (
+    INTERACTION_TIMEOUT_MS,
+    SUMMARY,
+    open_app,
+    paste_measurements,
+    selected_rows,
+    source,
+    wait_for_render,
+    wait_for_values,
+)
 
 pytestmark = pytest.mark.ui
 
-SUMMARY = re.compile(r" on [\d.]+ GB at ")
 # Elements that reach past the viewport and are not clipped by a box of their own that lies inside it (a
 # chart that needs more width scrolls inside such a box; the page itself must not scroll sideways).
 JS_OVERFLOWING = """
@@ -48,33 +55,6 @@ JS_SCROLL_WIDTHS = """
 () => Object.fromEntries([["page", document.scrollingElement], ...["content", "main", "sidebar"].map(
   id => [id, document.getElementById(id)])].filter(([, e]) => e).map(([k, e]) => [k, e.scrollWidth]))
 """
-# the efficiency bars' source (the only one with a per_gb_label column) holds the user's bars
-JS_USER_BARS = """
-() => {
-  for (const doc of window.Bokeh.documents) {
-    for (const m of doc.all_models) {
-      if (m.type !== "ColumnDataSource") continue;
-      const data = m.data instanceof Map ? Object.fromEntries(m.data) : m.data;
-      if ("per_gb_label" in data && Array.from(data.model_label).some(l => l.endsWith("(yours)"))) return true;
-    }
-  }
-  return false;
-}
-"""
-JS_SWEET_SPOT_SELECTION = """
-() => {
-  for (const doc of window.Bokeh.documents) {
-    for (const m of doc.all_models) {
-      if (m.type !== "ColumnDataSource") continue;
-      const data = m.data instanceof Map ? Object.fromEntries(m.data) : m.data;
-      if (!("fit_code" in data) || !m.selected.indices.length) continue;
-      const i = m.selected.indices[0];
-      return [data.model[i], data.vram[i]];
-    }
-  }
-  return null;
-}
-"""
 
 
 def test_clicking_a_sweet_spot_cell_uses_its_model_and_memory(page_factory, served_app: str) -> None:
@@ -85,8 +65,11 @@ def test_clicking_a_sweet_spot_cell_uses_its_model_and_memory(page_factory, serv
     box = frame.bounding_box()
     # the centre of the cell in the 7th of 8 columns (80 GB), a third of the way down the models
     page.mouse.click(box["x"] + box["width"] * 13 / 16, box["y"] + box["height"] / 3)
-    page.wait_for_function(f"() => ({JS_SWEET_SPOT_SELECTION})() !== null", timeout=30_000)
-    model, vram = page.evaluate(JS_SWEET_SPOT_SELECTION)
+    page.wait_for_function(
+        "() => window.__charts.selected('sweet-spots', 'fit_code').length > 0", timeout=INTERACTION_TIMEOUT_MS
+    )
+    (cell,) = selected_rows(page, "sweet-spots", "fit_code")
+    model, vram = cell["model"], cell["vram"]
     assert vram == "80 GB" and model != "Llama-3.1-8B"
     page.get_by_text(f"{model} on 80 GB at 8K context").first.wait_for(timeout=30_000)
     assert page.locator("select").first.input_value() == model
@@ -98,13 +81,13 @@ def test_a_user_f16_row_keeps_the_efficiency_bars(page_factory, served_app: str)
     page.get_by_text("Your measurements and models").first.click()
     name = "A rather long fine-tuned model name"
     # Q8_0 measured below its F16: no cost per GB saved, which a log axis cannot draw
-    add(
+    paste_measurements(
         page,
         f"model,quant,file_size_gib,perplexity\n{name},F16,13.5,5.9\n{name},Q4_K_M,4.1,6.02\n{name},Q8_0,7.1,5.89\n",
     )
     page.get_by_text(f"Added 3 row(s) for {name}").first.wait_for(timeout=30_000)
-    page.wait_for_function(JS_USER_BARS.strip(), timeout=30_000)
-    bars = next(s for s in sources(page, "per_gb_label"))
+    wait_for_values(page, "efficiency-bars", "model_label", "(yours)")
+    bars = source(page, "efficiency-bars", "per_gb_label")
     assert {"Q2_K", "Q4_K_M", "Q8_0"} <= set(bars["quant"])
     yours = [label for label in bars["model_label"] if label.endswith("(yours)")]
     assert len(yours) == 2 and all(len(label) <= 20 for label in yours)
@@ -128,7 +111,7 @@ def test_theme_toggle_gives_no_url_notice(page_factory, served_app: str) -> None
     page.locator("#theme-switch").click()
     page.wait_for_url(re.compile(r"theme=dark"), timeout=60_000)
     page.get_by_text(SUMMARY).first.wait_for(timeout=90_000)
-    page.wait_for_function("() => window.Bokeh && window.Bokeh.documents.length > 0", timeout=60_000)
+    wait_for_render(page)
     assert page.get_by_text("Ignored unknown URL parameter").count() == 0
     assert page.get_by_text("Ignored").count() == 0
 
