@@ -38,6 +38,18 @@ def test_the_page_is_built_on_the_explorer_it_is_given() -> None:
     assert explorer.constraints.vram_gb == 48.0
 
 
+def test_the_sidebar_holds_the_device_picker_on_the_same_state() -> None:
+    explorer = Explorer()
+    template = build_app(explorer)
+    (picker,) = find(template, pn.widgets.AutocompleteInput, "Device (type to search)")
+    (speed,) = [w for w in find(template, pn.widgets.FloatInput) if "speed" in w.name.lower()]
+    device = explorer.constraints.param.device.objects[1]  # a real device (the first is "custom")
+    picker.value = device
+    assert explorer.constraints.device == device
+    speed.value = 12.0
+    assert explorer.constraints.min_tokens_per_s == 12.0
+
+
 def test_each_session_gets_its_own_state() -> None:
     first, second = build_app(), build_app()
     find(first, pn.widgets.FloatInput, "GPU memory (GB)")[0].value = 12.0

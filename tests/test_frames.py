@@ -96,6 +96,8 @@ def test_quality_points_place_each_measured_type_at_its_size_for_the_model(quant
     by_quant = {r["quant"]: r for r in builtin.iter_rows(named=True)}
     assert by_quant["Q4_K_M"]["weights_gib"] == pytest.approx(estimate("Qwen2.5-14B", "Q4_K_M").weights_gib)
     assert by_quant["IQ2_XS"]["weights_gib"] is None  # no size given for it: no point on the size axis
+    # the size axis is in decimal GB, like every size on the page
+    assert by_quant["Q4_K_M"]["weights_gb"] == pytest.approx(gib_to_gb(by_quant["Q4_K_M"]["weights_gib"]))
     assert by_quant["Q4_0"]["legacy_note"] == "legacy" and by_quant["Q4_K_M"]["legacy_note"] == ""
     assert "tools/perplexity/README.md" in by_quant["Q4_K_M"]["quality_source"]
     # the cost is the chosen model's own (Qwen2.5-14B), not the scoreboard's

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
 import json
 import sys
 import threading
@@ -75,10 +76,12 @@ def main(entry_script: str, query: str) -> None:
     exec(compile(entry_script, "index.py", "exec"), scope)
     docs_json, _render_items, root_ids = asyncio.run(pnp.write_doc())
     template = next(iter(state._templates.values()))
-    # the page was built by the site's own script (build_app() from the URL): its state is the sidebar view's
-    from dashboard.views.sidebar import Sidebar
+    # The page was built by the site's own script (build_app() from the URL), so there is no test hook to pass a
+    # state in: the preset is read from the page's widgets, and the session's one Explorer (a worker runs one
+    # session) is found among the live objects for what the page does not show directly.
+    from dashboard.state import Explorer
 
-    explorer = next(o for o in template.sidebar if isinstance(o, Sidebar)).explorer
+    (explorer,) = [o for o in gc.get_objects() if isinstance(o, Explorer)]
     doc = state.curdoc
     pnp._link_docs_worker(doc, send_patch, setter="js")
     report: dict[str, object] = {
@@ -86,7 +89,6 @@ def main(entry_script: str, query: str) -> None:
         "tornado_imported": sys.modules.get("tornado") is not None,
         "roots": len(json.loads(root_ids)),
         "docs_json_bytes": len(docs_json),
-        "preset": {"context": explorer.constraints.context, "vram_gb": explorer.constraints.vram_gb},
     }
     notice = next(o for o in template.main[0] if getattr(o, "name", "") == "url-notice")
     report["notice"] = {"name": notice.name, "visible": notice.visible, "text": notice.object}
@@ -97,6 +99,11 @@ def main(entry_script: str, query: str) -> None:
             for m in doc.models
             if type(m).__name__ == kind and all(getattr(m, k, None) == v for k, v in attrs.items())
         )
+
+    report["preset"] = {
+        "context": model("Spinner", title="Context (tokens)").value,
+        "vram_gb": model("Spinner", title="GPU memory (GB)").value,
+    }
 
     def changed(m, attr: str, new: object) -> dict:
         return {"kind": "ModelChanged", "model": {"id": m.id}, "attr": attr, "new": new}
@@ -116,7 +123,7 @@ def main(entry_script: str, query: str) -> None:
     outgoing.clear()
     from_page([changed(model("Spinner", title="GPU memory (GB)"), "value", 12.0)])
     report["widget_change"] = {
-        "vram_gb": explorer.constraints.vram_gb,
+        "vram_gb": model("Spinner", title="GPU memory (GB)").value,
         "patched_summary": any(" on 12 GB at " in p for p in outgoing),
     }
     # An upload: a CSV file in the file input, then "Add to charts".
