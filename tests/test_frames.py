@@ -30,7 +30,7 @@ from dashboard.frames import (
 from dashboard.ingest import parse_measurements
 from dashboard.memory import estimate, gib_to_gb
 from dashboard.models import REFERENCE_MODEL, catalog
-from dashboard.quality import cost_band, estimate_quality, model_quality_frame
+from dashboard.quality import COST_FLOOR_PCT, cost_band, estimate_quality, model_quality_frame
 from dashboard.quants import (
     FAST_BANDWIDTH_USE,
     QUALITY_BANDS,
@@ -161,6 +161,11 @@ def test_spectrum_scores_each_column_from_worst_to_best(quants, user, costs) -> 
     assert set(quality.filter(pl.col("score") == 1.0)["quant"]) == cheapest
     dearest = max(quality["quant"], key=cost.get)
     assert quality.filter(pl.col("quant") == dearest)["score"][0] == 0.0
+    # every quality score is the cost on the log scale (F16's 0 at the fit's floor), best 1, worst 0
+    logs = {q: math.log10(cost[q] + COST_FLOOR_PCT) for q in quality["quant"]}
+    lo, hi = min(logs.values()), max(logs.values())
+    for q, score in quality.select("quant", "score").iter_rows():
+        assert score == pytest.approx(1 - (logs[q] - lo) / (hi - lo)), q
     q4 = quality.filter(pl.col("quant") == "Q4_K_M").row(0, named=True)
     assert q4["label"] == f"{cost_band(cost['Q4_K_M'])}\n+{cost['Q4_K_M']:.1f}%"  # the band's word first
     # a backend cell says the verdict of backend_speed, scored by its bandwidth use

@@ -177,12 +177,14 @@ window.__charts = {
   // the ColumnDataSources drawn by the chart named `view` that have `column`, as plain objects of arrays
   sources(view, column) {
     const out = [];
+    const seen = new Set();  // renderers may share a source (the memory chart's stacked bars and their labels)
     for (const doc of (window.Bokeh ? window.Bokeh.documents : [])) {
       for (const m of doc.all_models) {
         if (!(m.css_classes || []).includes("view-" + view) || !m.renderers) continue;
         for (const r of m.renderers) {
           const ds = r.data_source;
-          if (!ds || ds.type !== "ColumnDataSource") continue;
+          if (!ds || ds.type !== "ColumnDataSource" || seen.has(ds.id)) continue;
+          seen.add(ds.id);
           const data = ds.data instanceof Map ? Object.fromEntries(ds.data) : ds.data;
           if (column in data) out.push(Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Array.from(v)])));
         }
