@@ -149,7 +149,10 @@ def screenshot(page: object, name: str) -> Path:
         "id => (document.getElementById(id) || {scrollHeight: 0}).scrollHeight)) + 80"
     )
     page.set_viewport_size({"width": width, "height": min(int(height), 16000)})
-    wait_for_render(page)  # charts re-layout to the new size
+    # charts re-layout to the new size: two frames later, once every Bokeh document (if BokehJS runs on this
+    # page at all: the static site's first screen has none) has processed its updates
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    page.wait_for_function("() => !window.Bokeh || window.Bokeh.documents.every(d => d.is_idle)", timeout=60_000)
     page.screenshot(path=str(path), full_page=True)
     return path
 
