@@ -73,9 +73,10 @@ def test_the_apps_own_url_write_is_not_read_back(session_doc: Document) -> None:
 
 
 def test_a_widget_change_walks_the_document_once(session_doc: Document, monkeypatch: pytest.MonkeyPatch) -> None:
-    template = build_app()
+    explorer = Explorer()
+    template = build_app(explorer)
     template.server_doc(session_doc)
-    constraints = template.explorer.constraints
+    constraints = explorer.constraints
     constraints.vram_gb = 12.0  # first change: every chart has drawn once
     walks = []
     original = type(session_doc.models).recompute
