@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any
 
 import holoviews as hv
 import pandas as pd
 import panel as pn
+import param
 
 from dashboard.state import Explorer
 
-# Okabe-Ito: distinguishable with the common colour-vision deficiencies.
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies. No black and no yellow for a line or a
+# point: each series colour reads at least 2:1 on both themes' chart background (white, and #181818 in the dark
+# theme), which tests/test_look.py checks; float is a blue-violet instead of Okabe-Ito's black.
 FAMILY_COLOURS = {
-    "float": "#000000",
+    "float": "#7570B3",
     "legacy": "#999999",
     "k-quant": "#0072B2",
     "i-quant": "#E69F00",
@@ -26,9 +30,30 @@ FAMILY_COLOURS = {
     "low-bit block": "#56B4E9",
     "user": "#D55E00",
 }
+# what each family means, for the legends (the words of data/quant_types.csv's family column)
+FAMILY_LABELS = {
+    "float": "float (F16, BF16, F32: no compression)",
+    "legacy": "legacy (Q4_0, Q8_0, ...)",
+    "k-quant": "k-quant (Q4_K_M, ...)",
+    "i-quant": "i-quant (IQ4_XS, ...)",
+    "ternary": "ternary (TQ1_0, TQ2_0)",
+    "microscaling": "microscaling (MXFP4_MOE)",
+    "low-bit block": "low-bit block (Q1_0, Q2_0)",
+    "user": "yours (your measurements: diamonds)",
+}
 FIT_COLOURS = {"fits": "#009E73", "tight": "#F0E442", "partial offload": "#E69F00", "no": "#D55E00"}
 DIMMED_ALPHA = 0.15
 TOOLS = ["hover", "tap", "box_select", "lasso_select"]
+# Where selecting is the point, a drag selects (pan stays in the toolbar): the charts drawn by linked_dmap.
+SELECTION_DRAG = "box_select"
+# The selected button of a choice group: the accent fill with white text (5.2:1), on both themes; Panel's own
+# "selected" grey is hard to tell from the others in the light theme.
+SELECTED_BUTTON_CSS = """
+.bk-btn-group > .bk-btn.bk-active {
+  background-color: #0072B2 !important; border-color: #0072B2 !important; color: #FFFFFF !important;
+  font-weight: 600;
+}
+"""
 
 
 def relative_luminance(colour: str) -> float:
@@ -63,11 +88,26 @@ def emphasis(quants: pd.Series, selected: list[str]) -> pd.Series:
     return quants.isin(selected).map({True: 1.0, False: DIMMED_ALPHA})
 
 
+def selectable(element: hv.Element) -> hv.Element:
+    """``element`` (with an ``emphasis`` column) set up for the shared selection: a drag draws a selection box
+    (pan and the other tools stay in the toolbar), and the points Bokeh itself marks as selected or not selected
+    keep the selection's emphasis. Without that, the chart a selection starts in draws every glyph at full
+    strength (Bokeh's selected/non-selected styles replace the alpha) while the other charts dim."""
+    tools = list(hv.Store.lookup_options("bokeh", element, "plot").kwargs.get("tools") or [])
+    return element.opts(
+        tools=[*tools, *([SELECTION_DRAG] if SELECTION_DRAG not in tools else [])],
+        active_tools=[SELECTION_DRAG],
+        selection_alpha="emphasis",
+        nonselection_alpha="emphasis",
+        backend="bokeh",
+    )
+
+
 def linked_dmap(
     explorer: Explorer, make: Callable[..., hv.Element], watch: list[str], extra: list[hv.streams.Stream] | None = None
 ) -> hv.DynamicMap:
     """A chart redrawn when ``watch`` parameters of ``explorer`` change, whose taps and box/lasso selections
-    set ``explorer.selected_quants``.
+    set ``explorer.selected_quants`` (see :func:`selectable`: a drag selects).
 
     ``make(**{name: value})`` returns an element whose data has a ``quant`` column. The selection is state
     (``Explorer.selected_quants``): every chart reads it to set its ``emphasis`` column, so selecting in
@@ -75,7 +115,7 @@ def linked_dmap(
     space) is ignored; the Clear button resets.
     """
     params = hv.streams.Params(explorer, [*watch, "selected_quants"])
-    dmap = hv.DynamicMap(make, streams=[params, *(extra or [])])
+    dmap = hv.DynamicMap(lambda **values: selectable(make(**values)), streams=[params, *(extra or [])])
     selection = hv.streams.Selection1D(source=dmap)
 
     def on_select(index: list[int]) -> None:
@@ -95,6 +135,41 @@ def linked_dmap(
     selection.add_subscriber(on_select)
     dmap._quant_selection = selection  # keep the stream alive as long as the chart
     return dmap
+
+
+def legend(entries: Iterable[tuple[str, str]], name: str, marker: str = "square") -> pn.pane.HTML:
+    """A legend under a chart: one coloured ``marker`` ("square", "circle", "line") and label per
+    ``(label, colour)`` entry. HTML rather than a legend in the plot: it wraps on a phone and covers no data;
+    tagged with the CSS class ``legend-<name>``."""
+    shape = {
+        "square": "width:0.9em;height:0.9em",
+        "circle": "width:0.9em;height:0.9em;border-radius:50%",
+        "line": "width:1.6em;height:0.25em",
+    }[marker]
+    items = "".join(
+        "<span style='display:inline-flex;align-items:center;gap:0.35em;margin-right:1em;white-space:nowrap'>"
+        f"<span style='display:inline-block;{shape};background:{colour}'></span>{html.escape(label)}</span>"
+        for label, colour in entries
+    )
+    return pn.pane.HTML(
+        f"<div style='display:flex;flex-wrap:wrap;row-gap:0.2em;font-size:0.85em'>{items}</div>",
+        name=f"legend-{name}",
+        css_classes=[f"legend-{name}"],
+        sizing_mode="stretch_width",
+        margin=(0, 10),
+    )
+
+
+def family_legend(families: Iterable[str], name: str, marker: str = "square") -> pn.pane.HTML:
+    """The colour legend of a chart coloured by quant family: the ``families`` it draws, in a fixed order."""
+    present = set(families)
+    return legend([(FAMILY_LABELS[f], FAMILY_COLOURS[f]) for f in FAMILY_COLOURS if f in present], name, marker)
+
+
+def choice_buttons(parameter: param.Parameter, **kwargs: Any) -> pn.widgets.RadioButtonGroup:
+    """A radio button group for ``parameter`` whose selected button stands out on both themes."""
+    stylesheets = [SELECTED_BUTTON_CSS, *kwargs.pop("stylesheets", [])]
+    return pn.widgets.RadioButtonGroup.from_param(parameter, stylesheets=stylesheets, **kwargs)
 
 
 def hv_pane(obj: object, name: str, **kwargs: Any) -> pn.pane.HoloViews:

@@ -19,7 +19,7 @@ from dashboard.views.common import DIMMED_ALPHA, scroll_box
 # an 8B's F16) would squash the choices that matter into the bottom of the chart. Points above are in the note.
 FRONTIER_Y_SPAN = 4.0
 # Okabe-Ito colours, one per model of a group (a group has at most five catalog models)
-MODEL_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
+MODEL_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#7570B3")
 MARKERS = {"measured": "circle", "estimated": "triangle"}
 POINT_COLUMNS = (
     "frontier_model",

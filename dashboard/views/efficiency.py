@@ -14,7 +14,7 @@ from dashboard.views.common import DIMMED_ALPHA, hv_pane, linked_dmap
 
 LINE_QUANTS = ("Q2_K", "Q3_K_M", "Q4_0", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0")
 QUANT_COLOURS = dict(
-    zip(LINE_QUANTS, ["#D55E00", "#E69F00", "#999999", "#0072B2", "#56B4E9", "#009E73", "#000000"], strict=True)
+    zip(LINE_QUANTS, ["#D55E00", "#E69F00", "#999999", "#0072B2", "#56B4E9", "#009E73", "#7570B3"], strict=True)
 )
 
 

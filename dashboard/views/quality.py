@@ -12,7 +12,7 @@ from dashboard.frames import band_limits, quality_kept, quality_points
 from dashboard.quality import cost_band_limits
 from dashboard.quants import QUALITY_REFERENCE_MODEL
 from dashboard.state import Explorer, to_pandas
-from dashboard.views.common import FAMILY_COLOURS, TOOLS, emphasis, hv_pane, linked_dmap
+from dashboard.views.common import FAMILY_COLOURS, TOOLS, emphasis, family_legend, hv_pane, linked_dmap
 
 METRICS = {
     "Cost, your model (%)": "ppl_increase_pct",
@@ -25,6 +25,11 @@ MARKERS = {"measured": "circle", "estimated": "triangle"}
 LOG_AXIS_FLOOR = {"ppl_increase_pct": 1e-2, "mean_kld": 1e-4, "delta_perplexity": 1e-3}
 BAND_COLOURS = {"good": "#009E73", "acceptable": "#F0E442"}
 LINE_COLOURS = {"good": "#009E73", "acceptable": "#E69F00"}  # the yellow of a band is too faint as a line
+
+
+def drawn_families(explorer: Explorer) -> list[str]:
+    """The quant families of the types with a quality measurement (the ones the quality charts draw)."""
+    return list(explorer.quants.filter(pl.col("mean_kld").is_not_null())["family"].unique())
 
 
 class QualityScatter(pn.viewable.Viewer):
@@ -145,6 +150,7 @@ class QualityScatter(pn.viewable.Viewer):
                 stylesheets=[".bk-btn-group { flex-wrap: wrap; } .bk-btn-group > .bk-btn { flex: 1 1 auto; }"],
             ),
             hv_pane(chart, sizing_mode="stretch_width", height=420, name="quality-scatter"),
+            family_legend([*drawn_families(self.explorer), "user"], "quality-scatter", marker="circle"),
             sizing_mode="stretch_width",
         )
 
@@ -217,6 +223,7 @@ class QualityBars(pn.viewable.Viewer):
                 margin=(0, 10),
             ),
             hv_pane(quality, sizing_mode="stretch_width", height=320, name="quality-bars"),
+            family_legend(drawn_families(self.explorer), "quality-bars"),
             hv_pane(compression, sizing_mode="stretch_width", height=220, name="compression-line"),
             sizing_mode="stretch_width",
         )

@@ -1,0 +1,157 @@
+"""What the charts and the sidebar look like, checked on their models (no pixels): colours that read on both
+themes, a drag that selects, the selection's emphasis kept where Bokeh marks a selection, legends, the
+custom-model inputs."""
+
+from __future__ import annotations
+
+import holoviews as hv
+import panel as pn
+import param
+import pytest
+from bokeh.models import BoxSelectTool, PanTool
+from panel.theme.fast import DARK_STYLE, DEFAULT_STYLE
+
+from dashboard.state import CustomModel, Explorer
+from dashboard.views import compare, efficiency
+from dashboard.views.common import FAMILY_COLOURS, FAMILY_LABELS, SELECTED_BUTTON_CSS, contrast_ratio, family_legend
+from dashboard.views.custom_model import CUSTOM_FIELDS, CustomModelCard
+from dashboard.views.efficiency import EfficiencyCharts
+from dashboard.views.quality import QualityBars, QualityScatter
+from dashboard.views.spectrum import SpectrumHeatmap
+
+# The chart background of the template's two themes (Panel's Fast styles: white and #181818).
+BACKGROUNDS = {"light": DEFAULT_STYLE.background_color, "dark": DARK_STYLE.background_color}
+# A line or a point must at least stand out from the background (WCAG asks 3:1 of graphics; Okabe-Ito's orange
+# and sky blue reach 2.25:1 and 2.31:1 on white, so the bar is 2:1 for both themes at once).
+MIN_SERIES_CONTRAST = 2.0
+
+
+@pytest.fixture(scope="module")
+def explorer() -> Explorer:
+    hv.extension("bokeh", logo=False)
+    explorer = Explorer()
+    explorer.selected_quants = ["Q4_K_M"]
+    return explorer
+
+
+def series_palettes() -> dict[str, list[str]]:
+    palettes = {
+        "quant families": list(FAMILY_COLOURS.values()),
+        "efficiency lines": list(efficiency.QUANT_COLOURS.values()),
+        "compared models": list(compare.MODEL_COLOURS),
+    }
+    if hasattr(efficiency, "MODEL_COLOURS"):
+        palettes["efficiency bars"] = list(efficiency.MODEL_COLOURS.values())
+    return palettes
+
+
+@pytest.mark.parametrize("theme", list(BACKGROUNDS))
+def test_every_series_colour_reads_on_both_themes(theme: str) -> None:
+    """The black F16 points, F16 bar and Q8_0 line vanished on the dark background (1.18:1)."""
+    background = BACKGROUNDS[theme]
+    faint = {
+        f"{name}: {colour}": round(contrast_ratio(colour, background), 2)
+        for name, colours in series_palettes().items()
+        for colour in colours
+        if contrast_ratio(colour, background) < MIN_SERIES_CONTRAST
+    }
+    assert not faint, f"too faint on the {theme} background {background}: {faint}"
+
+
+def rendered_charts(view: pn.viewable.Viewer) -> dict[str, object]:
+    """The Bokeh figure of every named HoloViews chart of ``view``, by name."""
+    panel = view.__panel__()
+    return {pane.name: hv.renderer("bokeh").get_plot(pane.object).state for pane in panel.select(pn.pane.HoloViews)}
+
+
+def selection_charts(explorer: Explorer) -> dict[str, object]:
+    charts: dict[str, object] = {}
+    for view in (QualityScatter, QualityBars, SpectrumHeatmap, EfficiencyCharts):
+        charts.update(rendered_charts(view(explorer=explorer)))
+    return charts
+
+
+SELECTING_CHARTS = ("quality-scatter", "quality-bars", "spectrum-heatmap", "efficiency-lines", "efficiency-bars")
+
+
+def test_a_drag_selects_where_selecting_is_the_point(explorer: Explorer) -> None:
+    """Dragging panned the axes away (to -2 GiB); box select had to be picked first. Pan stays available."""
+    charts = selection_charts(explorer)
+    for name in SELECTING_CHARTS:
+        toolbar = charts[name].toolbar
+        assert isinstance(toolbar.active_drag, BoxSelectTool), (name, toolbar.active_drag)
+        assert any(isinstance(t, PanTool) for t in toolbar.tools), name
+
+
+def test_the_chart_a_selection_starts_in_dims_too(explorer: Explorer) -> None:
+    """Bokeh draws the glyphs of a source with a selection with its selected / non-selected styles: they must
+    carry the selection's emphasis, or the chart the selection started in shows every type at full strength."""
+    charts = selection_charts(explorer)
+    for name in SELECTING_CHARTS:
+        checked = 0
+        for renderer in charts[name].renderers:
+            data = getattr(getattr(renderer, "data_source", None), "data", {})
+            if "emphasis" not in data or getattr(renderer, "nonselection_glyph", None) is None:
+                continue
+            for style in (renderer.nonselection_glyph, renderer.selection_glyph):
+                alpha = style.fill_alpha
+                field = alpha.get("field") if isinstance(alpha, dict) else getattr(alpha, "field", None)
+                assert field is not None, (name, alpha)
+                assert [float(a) for a in data[field]] == [float(e) for e in data["emphasis"]], name
+            assert min(float(e) for e in data["emphasis"]) < 0.5, name  # something is dimmed (Q4_K_M alone is selected)
+            checked += 1
+        assert checked, f"{name}: no source with an emphasis column"
+
+
+def test_scatter_and_bars_have_a_family_legend(explorer: Explorer) -> None:
+    """The colours (k-quant, i-quant, legacy, ...) were explained nowhere."""
+    for view, name in ((QualityScatter, "quality-scatter"), (QualityBars, "quality-bars")):
+        panel = view(explorer=explorer).__panel__()
+        legends = [p for p in panel.select(pn.pane.HTML) if p.name == f"legend-{name}"]
+        assert len(legends) == 1, name
+        text = legends[0].object
+        families = set(explorer.quants.filter(explorer.quants["mean_kld"].is_not_null())["family"])
+        assert {"k-quant", "i-quant", "legacy"} <= families
+        for family in families:
+            assert FAMILY_LABELS[family] in text and FAMILY_COLOURS[family] in text, (name, family)
+
+
+def test_family_legend_lists_what_is_drawn_in_a_fixed_order() -> None:
+    text = family_legend(["k-quant", "legacy", "k-quant"], "x").object
+    assert text.count(FAMILY_LABELS["k-quant"]) == 1
+    assert text.index(FAMILY_LABELS["legacy"]) < text.index(FAMILY_LABELS["k-quant"])  # FAMILY_COLOURS' order
+    assert FAMILY_LABELS["i-quant"] not in text
+
+
+def test_custom_model_card_has_number_inputs_in_words() -> None:
+    """Sliders up to 1,000,000 could not hit exact values; labels were raw names ("Params b", "N kv heads")."""
+    custom = CustomModel()
+    widgets = CustomModelCard(custom=custom).widgets()
+    assert [w.name for w in widgets] == [label for label, _ in CUSTOM_FIELDS.values()]
+    assert set(CUSTOM_FIELDS) == {n for n in custom.param if n != "name"}
+    for widget, field in zip(widgets, CUSTOM_FIELDS, strict=True):
+        assert not isinstance(widget, pn.widgets.slider._SliderBase), field
+        assert widget.description, field  # help text
+        assert field == "model_name" or widget.name.lower() != field.replace("_", " ").lower(), field
+        assert widget.sizing_mode == "stretch_width" and widget.width is None, field  # as wide as the sidebar
+        if isinstance(custom.param[field], param.Number):
+            assert isinstance(widget, pn.widgets.IntInput | pn.widgets.FloatInput), field
+            low, high = custom.param[field].bounds
+            assert (widget.start, widget.end) == (low, high), field
+    assert "Parameters (billions)" in [w.name for w in widgets] and "KV heads" in [w.name for w in widgets]
+
+
+def test_custom_model_inputs_edit_the_model() -> None:
+    custom = CustomModel()
+    widgets = {w.name: w for w in CustomModelCard(custom=custom).widgets()}
+    widgets["KV heads"].value = 4
+    widgets["Parameters (billions)"].value = 13.5
+    assert (custom.n_kv_heads, custom.params_b) == (4, 13.5)
+
+
+def test_selected_choice_button_stands_out() -> None:
+    """In the light theme the selected button of a radio group was Panel's light grey beside white ones."""
+    fill = SELECTED_BUTTON_CSS.split("background-color:")[1].split()[0]
+    text = SELECTED_BUTTON_CSS.split("; color:")[1].split()[0]
+    assert contrast_ratio(fill, "#FFFFFF") >= 3.0 and contrast_ratio(fill, BACKGROUNDS["dark"]) >= 2.0
+    assert contrast_ratio(text, fill) >= 4.5
