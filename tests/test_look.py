@@ -4,13 +4,16 @@ custom-model inputs."""
 
 from __future__ import annotations
 
+import html
+
 import holoviews as hv
 import panel as pn
 import param
 import pytest
-from bokeh.models import BoxSelectTool, PanTool
+from bokeh.models import BoxSelectTool, HoverTool, PanTool
 from panel.theme.fast import DARK_STYLE, DEFAULT_STYLE
 
+from dashboard.ingest import parse_measurements
 from dashboard.state import CustomModel, Explorer
 from dashboard.views import compare, efficiency
 from dashboard.views.common import FAMILY_COLOURS, FAMILY_LABELS, SELECTED_BUTTON_CSS, contrast_ratio, family_legend
@@ -71,7 +74,14 @@ def selection_charts(explorer: Explorer) -> dict[str, object]:
     return charts
 
 
-SELECTING_CHARTS = ("quality-scatter", "quality-bars", "spectrum-heatmap", "efficiency-lines", "efficiency-bars")
+SELECTING_CHARTS = (
+    "quality-scatter",
+    "quality-bars",
+    "compression-line",
+    "spectrum-heatmap",
+    "efficiency-lines",
+    "efficiency-bars",
+)
 
 
 def test_a_drag_selects_where_selecting_is_the_point(explorer: Explorer) -> None:
@@ -155,3 +165,45 @@ def test_selected_choice_button_stands_out() -> None:
     text = SELECTED_BUTTON_CSS.split("; color:")[1].split()[0]
     assert contrast_ratio(fill, "#FFFFFF") >= 3.0 and contrast_ratio(fill, BACKGROUNDS["dark"]) >= 2.0
     assert contrast_ratio(text, fill) >= 4.5
+
+
+def test_the_compression_line_speaks_words(explorer: Explorer) -> None:
+    """Its y label was clipped and its tooltip showed the column name ``compression_ratio``."""
+    fig = rendered_charts(QualityBars(explorer=explorer))["compression-line"]
+    shown = [fig.yaxis[0].axis_label, fig.xaxis[0].axis_label]
+    for tool in fig.select(HoverTool):
+        tips = tool.tooltips if isinstance(tool.tooltips, list) else []
+        shown += [f"{label} {value}" for label, value in tips]
+        assert tips, "a hover with nothing to say"
+    assert all(label and "_" not in label.split("@")[0] for label in shown), shown
+    assert "×" in fig.yaxis[0].axis_label and "F16" in fig.yaxis[0].axis_label
+    assert len(fig.yaxis[0].axis_label) <= 20  # fits the 240 px chart's height
+
+
+def test_efficiency_bars_say_which_model_each_colour_is() -> None:
+    """The grouped bars were coloured by model with no legend."""
+    hv.extension("bokeh", logo=False)
+    explorer = Explorer()
+    explorer.user_measurements = parse_measurements(
+        "model,quant,file_size_gib,perplexity\nMine,F16,13.5,5.9\nMine,Q4_K_M,4.1,6.02\n"
+    )
+    view = EfficiencyCharts(explorer=explorer)
+    drawn = view._bars([], explorer.user_measurements).dframe()
+    text = view.bar_legend(explorer.user_measurements).object
+    pairs = set(zip(drawn["model_label"], drawn["colour"], strict=True))
+    assert len(pairs) == len({label for label, _ in pairs}) == len({colour for _, colour in pairs}) == 5
+    for label, colour in pairs:
+        assert html.escape(label) in text and colour in text, label
+    assert "Llama-2-70B" in text  # the full name beside the short label
+    fig = rendered_charts(view)["efficiency-bars"]
+    bars = [r for r in fig.renderers if "colour" in r.data_source.data]
+    data = bars[0].data_source.data
+    assert list(data[bars[0].glyph.fill_color.field]) == list(data["colour"])  # the bars use the legend's colours
+
+
+def test_efficiency_lines_title_and_room(explorer: Explorer) -> None:
+    """Its title said cost "falls as models grow" over a rising 7B -> 8B segment; the last points sat on the edge."""
+    fig = rendered_charts(EfficiencyCharts(explorer=explorer))["efficiency-lines"]
+    assert "falls" not in fig.title.text
+    xs = [x for r in fig.renderers for x in r.data_source.data.get("f16_size_gb", [])]
+    assert fig.x_range.end > max(xs) * 1.05 and fig.x_range.start < min(xs) / 1.05

@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import holoviews as hv
 import numpy as np
+import pandas as pd
 import panel as pn
 import param
 import polars as pl
 
 from dashboard.frames import efficiency_points
 from dashboard.state import Explorer, to_pandas
-from dashboard.views.common import DIMMED_ALPHA, hv_pane, linked_dmap
+from dashboard.views.common import DIMMED_ALPHA, hv_pane, legend, linked_dmap
 
 LINE_QUANTS = ("Q2_K", "Q3_K_M", "Q4_0", "Q4_K_M", "Q5_K_M", "Q6_K", "Q8_0")
 QUANT_COLOURS = dict(
     zip(LINE_QUANTS, ["#D55E00", "#E69F00", "#999999", "#0072B2", "#56B4E9", "#009E73", "#7570B3"], strict=True)
 )
+
+# the bars' colour per model (the published tables' models by their short label; the user's in turn)
+MODEL_COLOURS = {"L1 7B": "#0072B2", "L3 8B": "#E69F00", "L1 13B": "#009E73", "L2 70B": "#CC79A7"}
+USER_MODEL_COLOURS = ("#D55E00", "#56B4E9", "#7570B3", "#999999")
 
 
 # short axis labels for the published tables' models
@@ -42,6 +47,10 @@ def _drawn(user: pl.DataFrame | None, selected: list[str]) -> pl.DataFrame:
         pl.lit(1.0) if not selected else pl.when(pl.col("quant").is_in(selected)).then(1.0).otherwise(DIMMED_ALPHA)
     )
     return efficiency_points(user).with_columns(_model_label().alias("model_label"), emphasis.alias("emphasis"))
+
+
+def _hide_inner_factor_labels(plot: object, element: object) -> None:
+    plot.state.xaxis[0].major_label_text_font_size = "0pt"
 
 
 class EfficiencyCharts(pn.viewable.Viewer):
@@ -104,7 +113,8 @@ class EfficiencyCharts(pn.viewable.Viewer):
             )
         return hv.Overlay(curves)
 
-    def _bars(self, selected_quants: list[str], user_measurements: pl.DataFrame) -> hv.Bars:
+    def _bar_frame(self, selected_quants: list[str], user_measurements: pl.DataFrame | None) -> pd.DataFrame:
+        """The bars' rows, in drawing order, with their model's colour."""
         frame = _drawn(user_measurements, selected_quants).filter(
             pl.col("quant").is_in(LINE_QUANTS) | (pl.col("table") == "yours")
         )
@@ -121,6 +131,24 @@ class EfficiencyCharts(pn.viewable.Viewer):
             for v, ok in zip(df["pct_per_gb_saved"], positive, strict=True)
         ]
         df["pct_per_gb_saved"] = df["pct_per_gb_saved"].where(positive, floor)
+        users = [m for m in dict.fromkeys(df["model_label"]) if m not in MODEL_COLOURS]
+        colours = {**MODEL_COLOURS, **{m: USER_MODEL_COLOURS[i % len(USER_MODEL_COLOURS)] for i, m in enumerate(users)}}
+        df["colour"] = df["model_label"].map(colours)
+        return df
+
+    def bar_legend(self, user_measurements: pl.DataFrame | None = None) -> pn.pane.HTML:
+        """Which model each bar colour is (the short axis label and the model's full name)."""
+        df = self._bar_frame([], user_measurements).drop_duplicates("model_label")
+        df = df.sort_values("f16_size_gb", kind="stable")
+        entries = [
+            (label if model.endswith("(yours)") else f"{label}: {model}", colour)
+            for label, model, colour in zip(df["model_label"], df["model"], df["colour"], strict=True)
+        ]
+        return legend(entries, "efficiency-bars")
+
+    def _bars(self, selected_quants: list[str], user_measurements: pl.DataFrame) -> hv.Bars:
+        df = self._bar_frame(selected_quants, user_measurements)
+        floor = 10 ** np.floor(np.log10(df["pct_per_gb_saved"].min()))  # the floor _bar_frame put at zero costs
         return hv.Bars(
             df,
             kdims=[hv.Dimension("quant", label="Quant type"), hv.Dimension("model_label", label="Model")],
@@ -131,16 +159,19 @@ class EfficiencyCharts(pn.viewable.Viewer):
                 "gb_saved",
                 "model",
                 "per_gb_label",
+                "colour",
             ],
         ).opts(
             logy=True,
+            color="colour",
             alpha="emphasis",
-            cmap=["#0072B2", "#E69F00", "#009E73", "#CC79A7"],
-            xrotation=90,
+            xlabel="Quant type (bars: models, see the legend)",
             tools=["hover", "tap"],
             nonselection_alpha=1.0,
             selection_alpha=1.0,
-            legend_position="top_right",
+            show_legend=False,
+            # the legend names the models: the axis keeps the quant types only
+            hooks=[_hide_inner_factor_labels],
             hover_tooltips=[
                 ("Quant", "@quant"),
                 ("Model", "@model"),
@@ -154,7 +185,12 @@ class EfficiencyCharts(pn.viewable.Viewer):
         lines = hv.DynamicMap(self._lines, streams=[hv.streams.Params(self.explorer, ["selected_quants"])])
         line_chart = (lines * points).opts(
             hv.opts.Overlay(
-                responsive=True, height=360, legend_position="right", title="Cost per GB saved falls as models grow"
+                responsive=True,
+                height=360,
+                legend_position="right",
+                # room at both ends: the last points sat on the frame's edge, against the legend
+                padding=(0.12, 0.1),
+                title="Cost per GB saved, by model size (lower is better)",
             )
         )
         bars = linked_dmap(self.explorer, self._bars, ["user_measurements"])
@@ -162,12 +198,14 @@ class EfficiencyCharts(pn.viewable.Viewer):
             pn.pane.Markdown(
                 "### Efficiency across model sizes\nPerplexity added (% of the model's own F16 perplexity) for "
                 "each GB a quant type saves, from published tables with their own F16 baseline (LLaMA v1 7B/13B, "
-                "Llama 3 8B, Llama 2 70B). Lower is better; big models pay far less per GB.",
+                "Llama 3 8B, Llama 2 70B). Lower is better; big models pay far less per GB. The "
+                "rise from LLaMA v1 7B to Llama 3 8B compares two model families, not only two sizes.",
                 margin=(0, 10),
             ),
             hv_pane(line_chart, sizing_mode="stretch_width", height=360, name="efficiency-lines"),
             hv_pane(
                 bars.opts(responsive=True, height=380), sizing_mode="stretch_width", height=380, name="efficiency-bars"
             ),
+            pn.bind(self.bar_legend, self.explorer.param.user_measurements),
             sizing_mode="stretch_width",
         )

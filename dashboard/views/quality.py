@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import holoviews as hv
 import numpy as np
+import pandas as pd
 import panel as pn
 import param
 import polars as pl
@@ -12,13 +13,24 @@ from dashboard.frames import band_limits, quality_kept, quality_points
 from dashboard.quality import cost_band_limits
 from dashboard.quants import QUALITY_REFERENCE_MODEL
 from dashboard.state import Explorer, to_pandas
-from dashboard.views.common import FAMILY_COLOURS, TOOLS, emphasis, family_legend, hv_pane, linked_dmap
+from dashboard.views.common import (
+    FAMILY_COLOURS,
+    TOOLS,
+    choice_buttons,
+    emphasis,
+    family_legend,
+    hv_pane,
+    linked_dmap,
+)
 
 METRICS = {
     "Cost, your model (%)": "ppl_increase_pct",
     "KLD, Llama-3-8B": "mean_kld",
     "ΔPPL, Llama-3-8B": "delta_perplexity",
 }
+QUANT_AXIS = hv.Dimension("quant", label="Quant type")
+COMPRESSION_AXIS = hv.Dimension("compression_vs_f16", label="× smaller than F16")
+COMPRESSION_COLOUR = "#D55E00"
 # measured costs are circles, estimated ones triangles; your own rows diamonds
 MARKERS = {"measured": "circle", "estimated": "triangle"}
 # the shaded bands start here: below every measured value of the metric, so the band reaches the axis bottom
@@ -141,7 +153,7 @@ class QualityScatter(pn.viewable.Viewer):
                 "box to select quant types; the selection is highlighted in every chart.",
                 margin=(0, 10),
             ),
-            pn.widgets.RadioButtonGroup.from_param(
+            choice_buttons(
                 self.param.metric,
                 color="light",
                 margin=(0, 10),
@@ -196,15 +208,30 @@ class QualityBars(pn.viewable.Viewer):
         )
         return bars
 
-    def _line(self) -> hv.Overlay:
-        """The compression line, with hvPlot on the (pandas) frame."""
+    def _line_frame(self, selected_quants: list[str]) -> pd.DataFrame:
+        kept = quality_kept(self.explorer.quants, self.explorer.model_quality)
+        df = to_pandas(kept.select("quant", "compression_vs_f16"))
+        df["emphasis"] = emphasis(df["quant"], selected_quants).to_numpy()
+        return df
+
+    def _points(self, selected_quants: list[str]) -> hv.Scatter:
+        """The compression line's points: they take part in the shared selection like the bars above."""
+        return hv.Scatter(self._line_frame(selected_quants), QUANT_AXIS, [COMPRESSION_AXIS, "emphasis"]).opts(
+            color=COMPRESSION_COLOUR,
+            size=7,
+            alpha="emphasis",
+            tools=["hover", "tap", "box_select"],
+            hover_tooltips=[("Quant", "@quant"), ("File", "@compression_vs_f16{0.0}× smaller than F16")],
+        )
+
+    def _line(self) -> hv.Curve:
+        """The compression line, with hvPlot on the (pandas) frame; the points and their hover are ``_points``."""
         import hvplot.pandas  # noqa: F401  (registers the .hvplot accessor)
 
-        df = to_pandas(
-            quality_kept(self.explorer.quants, self.explorer.model_quality).select("quant", "compression_vs_f16")
+        curve = self._line_frame([]).hvplot.line(
+            x="quant", y="compression_vs_f16", color=COMPRESSION_COLOUR, line_width=2, hover=False
         )
-        style = {"x": "quant", "y": "compression_vs_f16", "color": "#D55E00", "ylabel": "Compression vs F16 (×)"}
-        return df.hvplot.line(line_width=2, hover_cols=["quant"], **style) * df.hvplot.scatter(size=30, **style)
+        return curve.redim(quant=QUANT_AXIS, compression_vs_f16=COMPRESSION_AXIS)
 
     def __panel__(self) -> pn.viewable.Viewable:
         bars = linked_dmap(self.explorer, self._make, ["model_quality"])
@@ -214,7 +241,10 @@ class QualityBars(pn.viewable.Viewer):
         )
         title = f"Quality kept (bars; dashed: good {limits['good']:.0f}%, acceptable {limits['acceptable']:.0f}%)"
         quality = (bars * refs).opts(responsive=True, height=320, title=title, show_legend=False)
-        compression = self._line().opts(responsive=True, height=220, xrotation=60, title="Compression vs F16 (line)")
+        points = linked_dmap(self.explorer, self._points, [])
+        compression = (self._line() * points).opts(
+            responsive=True, height=240, xrotation=60, title="File size: times smaller than F16 (line)"
+        )
         return pn.Column(
             pn.pane.Markdown(
                 "### Quality vs compression\nBars: your model's perplexity at F16 ÷ its expected perplexity at the "
@@ -224,6 +254,6 @@ class QualityBars(pn.viewable.Viewer):
             ),
             hv_pane(quality, sizing_mode="stretch_width", height=320, name="quality-bars"),
             family_legend(drawn_families(self.explorer), "quality-bars"),
-            hv_pane(compression, sizing_mode="stretch_width", height=220, name="compression-line"),
+            hv_pane(compression, sizing_mode="stretch_width", height=240, name="compression-line"),
             sizing_mode="stretch_width",
         )

@@ -8,6 +8,8 @@ import panel as pn
 import param
 
 from dashboard.state import CUSTOM_MODEL, Explorer
+from dashboard.views.common import choice_buttons
+from dashboard.views.custom_model import CustomModelCard
 from dashboard.views.device import DevicePanel
 from dashboard.views.user_data import UserDataPanel
 
@@ -15,18 +17,6 @@ from dashboard.views.user_data import UserDataPanel
 CLEAR_ICON = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" '
     'stroke-linecap="round"><path d="M18 6 6 18M6 6l12 12"/></svg>'
-)
-
-CUSTOM_FIELDS = (
-    "model_name",
-    "params_b",
-    "n_layers",
-    "hidden_size",
-    "n_heads",
-    "n_kv_heads",
-    "head_dim",
-    "vocab_size",
-    "max_context",
 )
 
 
@@ -54,7 +44,7 @@ class Sidebar(pn.viewable.Viewer):
         super().__init__(**params)
         constraints = self.explorer.constraints
         self._custom_card = pn.Card(
-            pn.Param(constraints.custom, parameters=list(CUSTOM_FIELDS), show_name=False, sizing_mode="stretch_width"),
+            CustomModelCard(custom=constraints.custom),
             title="Custom model architecture",
             collapsed=False,
             sizing_mode="stretch_width",
@@ -74,9 +64,9 @@ class Sidebar(pn.viewable.Viewer):
             pn.widgets.FloatInput.from_param(p.vram_gb, label="GPU memory (GB)", step=1.0, description=p.vram_gb.doc),
             self._device.details(),
             pn.widgets.IntInput.from_param(p.context, label="Context (tokens)", step=1024, description=p.context.doc),
-            _labelled("KV-cache type", pn.widgets.RadioButtonGroup.from_param(p.kv_cache, label="")),
-            _labelled("Backend", pn.widgets.RadioButtonGroup.from_param(p.backend, label="")),
-            _labelled("Priority", pn.widgets.RadioButtonGroup.from_param(p.priority, label="")),
+            _labelled("KV-cache type", choice_buttons(p.kv_cache, label="")),
+            _labelled("Backend", choice_buttons(p.backend, label="")),
+            _labelled("Priority", choice_buttons(p.priority, label="")),
             self._device.speed_widget(),
             sizing_mode="stretch_width",
         )
