@@ -918,8 +918,9 @@ def best_model_row(
                 "vram_gb": float(vram),
                 "quant": f"{best['model']} {best['quant']}" if best else "",
                 "fit": best["fit"] if best else "no",
-                # the cell names the size and the type ("70B IQ2_XXS")
-                "label": f"{best['model'].split('-')[-1]} {best['quant']}" if best else "—",
+                # the cell names the size and the type on two lines ("70B" over "IQ2_XXS"): on one line they ran
+                # into the neighbouring cells at 1440 px
+                "label": f"{best['model'].split('-')[-1]}\n{best['quant']}" if best else "—",
                 "total_gib": best["total_gib"] if best else float("nan"),
                 "ppl_increase_pct": best["ppl_increase_pct"] if best else float("nan"),
                 "quality_band": quality_mod.cost_band(best["ppl_increase_pct"]) if best else "",

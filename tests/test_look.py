@@ -19,6 +19,7 @@ from dashboard.views import compare, efficiency
 from dashboard.views.common import FAMILY_COLOURS, FAMILY_LABELS, SELECTED_BUTTON_CSS, contrast_ratio, family_legend
 from dashboard.views.custom_model import CUSTOM_FIELDS, CustomModelCard
 from dashboard.views.efficiency import EfficiencyCharts
+from dashboard.views.fit import SweetSpots
 from dashboard.views.quality import QualityBars, QualityScatter
 from dashboard.views.spectrum import SpectrumHeatmap
 
@@ -207,3 +208,30 @@ def test_efficiency_lines_title_and_room(explorer: Explorer) -> None:
     assert "falls" not in fig.title.text
     xs = [x for r in fig.renderers for x in r.data_source.data.get("f16_size_gb", [])]
     assert fig.x_range.end > max(xs) * 1.05 and fig.x_range.start < min(xs) / 1.05
+
+
+# the widest cell text a sweet-spots cell holds on one line (a quant type such as "IQ3_XXS", or "partial")
+MAX_CELL_LINE_CHARS = 9
+
+
+def test_sweet_spot_labels_fit_their_cells(explorer: Explorer) -> None:
+    """The "Best <family> model" row said "70B IQ2_XXS" on one line and ran into the neighbouring cells."""
+    labels = explorer.sweet_spots["label"].to_list()
+    too_long = [label for label in labels if max(len(line) for line in label.split("\n")) > MAX_CELL_LINE_CHARS]
+    assert not too_long
+    assert any("\n" in label and label.split("\n")[0].endswith("B") for label in labels)  # size over type
+
+
+def test_sweet_spots_highlight_the_selection() -> None:
+    """The sweet-spots grid never highlighted the selected quant types."""
+    hv.extension("bokeh", logo=False)
+    explorer = Explorer()
+    explorer.selected_quants = ["Q8_0"]
+    fig = rendered_charts(SweetSpots(explorer=explorer))["sweet-spots"]
+    cells = [r for r in fig.renderers if "emphasis" in getattr(r.data_source, "data", {})]
+    assert len(cells) == 1
+    data, glyph = cells[0].data_source.data, cells[0].glyph
+    strong = {q.split(" ")[-1] for q, e in zip(data["quant"], data["emphasis"], strict=True) if float(e) == 1.0}
+    assert strong == {"Q8_0"}
+    assert min(float(e) for e in data["emphasis"]) < 0.5
+    assert list(data[glyph.fill_alpha.field]) == [float(e) for e in data["emphasis"]]

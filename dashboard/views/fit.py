@@ -13,7 +13,7 @@ from bokeh.plotting import figure
 from dashboard.frames import BREAKDOWN_PARTS, breakdown_bars_gb, sweet_spot_cells, vram_label
 from dashboard.recommend import FIT_ORDER, VRAM_SIZES_GB
 from dashboard.state import Explorer, to_pandas
-from dashboard.views.common import DIMMED_ALPHA, FIT_COLOURS, hv_pane, scroll_box
+from dashboard.views.common import DIMMED_ALPHA, FIT_COLOURS, emphasis, hv_pane, scroll_box
 
 
 class SweetSpots(pn.viewable.Viewer):
@@ -21,11 +21,15 @@ class SweetSpots(pn.viewable.Viewer):
 
     explorer = param.ClassSelector(class_=Explorer, doc="Shared state.")
 
-    def _grid(self) -> pd.DataFrame:
-        return to_pandas(sweet_spot_cells(self.explorer.sweet_spots))
+    def _grid(self, selected_quants: list[str] | None = None) -> pd.DataFrame:
+        grid = to_pandas(sweet_spot_cells(self.explorer.sweet_spots))
+        # linked highlighting: a cell keeps full strength when its type (the last word of the "best model"
+        # row's "<model> <type>") is selected
+        grid["emphasis"] = emphasis(grid["quant"].str.split(" ").str[-1], selected_quants or []).to_numpy()
+        return grid
 
-    def _make(self, sweet_spots: pl.DataFrame | None = None) -> hv.HeatMap:
-        grid = self._grid()
+    def _make(self, sweet_spots: pl.DataFrame | None = None, selected_quants: list[str] | None = None) -> hv.HeatMap:
+        grid = self._grid(selected_quants)
         models = list(dict.fromkeys(grid["model"]))
         c = self.explorer.constraints
         heat = hv.HeatMap(
@@ -43,8 +47,12 @@ class SweetSpots(pn.viewable.Viewer):
                 "ppl_increase_pct",
                 "quality_band",
                 "basis_kind",
+                "emphasis",
             ],
         ).opts(
+            alpha="emphasis",
+            selection_alpha="emphasis",
+            nonselection_alpha="emphasis",
             cmap=[FIT_COLOURS[f] for f in FIT_ORDER],
             clim=(-0.5, 3.5),
             color_levels=4,
@@ -52,7 +60,7 @@ class SweetSpots(pn.viewable.Viewer):
             tools=["hover", "tap"],
             invert_yaxis=True,
             responsive=True,
-            min_height=520,
+            min_height=620,
             line_color="white",
             hover_tooltips=[
                 ("Model", "@model"),
@@ -73,7 +81,7 @@ class SweetSpots(pn.viewable.Viewer):
         )
 
     def __panel__(self) -> pn.viewable.Viewable:
-        dmap = hv.DynamicMap(self._make, streams=[hv.streams.Params(self.explorer, ["sweet_spots"])])
+        dmap = hv.DynamicMap(self._make, streams=[hv.streams.Params(self.explorer, ["sweet_spots", "selected_quants"])])
         labels = hv.DynamicMap(self._labels, streams=[hv.streams.Params(self.explorer, ["sweet_spots"])])
         # the tap tool selects a cell; its index (into the gridded heatmap) names the model and the budget. The
         # stream's source is the heatmap alone: on the overlay it would follow the labels' data instead.
@@ -119,7 +127,7 @@ class SweetSpots(pn.viewable.Viewer):
             ),
             legend,
             scroll_box(
-                hv_pane(dmap * labels, sizing_mode="stretch_width", min_height=520, min_width=560, name="sweet-spots"),
+                hv_pane(dmap * labels, sizing_mode="stretch_width", min_height=620, min_width=560, name="sweet-spots"),
             ),
             sizing_mode="stretch_width",
             styles={"min-width": "0"},  # the chart's own min_width must not widen the text above it
