@@ -17,11 +17,13 @@ from dashboard.ingest import parse_measurements
 from dashboard.state import CustomModel, Explorer
 from dashboard.views import compare, efficiency
 from dashboard.views.common import FAMILY_COLOURS, FAMILY_LABELS, SELECTED_BUTTON_CSS, contrast_ratio, family_legend
+from dashboard.views.compare import CrossSizeChart, ModelFrontier
 from dashboard.views.custom_model import CUSTOM_FIELDS, CustomModelCard
 from dashboard.views.efficiency import EfficiencyCharts
-from dashboard.views.fit import SweetSpots
+from dashboard.views.fit import MemoryBreakdown, SweetSpots
 from dashboard.views.quality import QualityBars, QualityScatter
-from dashboard.views.spectrum import SpectrumHeatmap
+from dashboard.views.spectrum import ColourAnalogy, SpectrumHeatmap
+from dashboard.views.tree import DecisionTree
 
 # The chart background of the template's two themes (Panel's Fast styles: white and #181818).
 BACKGROUNDS = {"light": DEFAULT_STYLE.background_color, "dark": DARK_STYLE.background_color}
@@ -235,3 +237,44 @@ def test_sweet_spots_highlight_the_selection() -> None:
     assert strong == {"Q8_0"}
     assert min(float(e) for e in data["emphasis"]) < 0.5
     assert list(data[glyph.fill_alpha.field]) == [float(e) for e in data["emphasis"]]
+
+
+def every_chart(explorer: Explorer) -> dict[str, object]:
+    """The Bokeh figure of every chart of the dashboard, by name."""
+    charts: dict[str, object] = {}
+    views = (
+        QualityScatter,
+        QualityBars,
+        SpectrumHeatmap,
+        ColourAnalogy,
+        SweetSpots,
+        EfficiencyCharts,
+        MemoryBreakdown,
+        DecisionTree,
+        ModelFrontier,
+        CrossSizeChart,
+    )
+    for view in views:
+        panel = (view() if view is CrossSizeChart else view(explorer=explorer)).__panel__()
+        for pane in panel.select(pn.pane.HoloViews):
+            charts[pane.name] = hv.renderer("bokeh").get_plot(pane.object).state
+        charts.update({pane.name: pane.object for pane in panel.select(pn.pane.Bokeh)})
+    return charts
+
+
+def test_no_toolbar_beside_a_chart(explorer: Explorer) -> None:
+    """A toolbar on the right of a chart sat on the y-axis label of the chart beside it."""
+    charts = every_chart(explorer)
+    assert len(charts) >= 12
+    beside = {name: fig.toolbar_location for name, fig in charts.items() if fig.toolbar_location in ("left", "right")}
+    assert not beside
+
+
+def test_frontier_drag_selects(explorer: Explorer) -> None:
+    fig = every_chart(explorer)["frontier"]
+    assert isinstance(fig.toolbar.active_drag, BoxSelectTool)
+    assert any(isinstance(t, PanTool) for t in fig.toolbar.tools)
+
+
+def test_sweet_spots_have_no_toolbar_to_cut_their_last_column(explorer: Explorer) -> None:
+    assert every_chart(explorer)["sweet-spots"].toolbar_location is None

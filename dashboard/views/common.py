@@ -44,6 +44,8 @@ FAMILY_LABELS = {
 FIT_COLOURS = {"fits": "#009E73", "tight": "#F0E442", "partial offload": "#E69F00", "no": "#D55E00"}
 DIMMED_ALPHA = 0.15
 TOOLS = ["hover", "tap", "box_select", "lasso_select"]
+# Toolbars above their chart: on its right, a chart's toolbar sat on the y-axis label of the chart beside it.
+TOOLBAR_LOCATION = "above"
 # Where selecting is the point, a drag selects (pan stays in the toolbar): the charts drawn by linked_dmap.
 SELECTION_DRAG = "box_select"
 # The selected button of a choice group: the accent fill with white text (5.2:1), on both themes; Panel's own
@@ -172,9 +174,12 @@ def choice_buttons(parameter: param.Parameter, **kwargs: Any) -> pn.widgets.Radi
     return pn.widgets.RadioButtonGroup.from_param(parameter, stylesheets=stylesheets, **kwargs)
 
 
-def hv_pane(obj: object, name: str, **kwargs: Any) -> pn.pane.HoloViews:
+def hv_pane(obj: object, name: str, toolbar: str | None = TOOLBAR_LOCATION, **kwargs: Any) -> pn.pane.HoloViews:
     """A HoloViews pane that keeps its own axes (Panel links same-named axes across panes by default),
-    tagged with the CSS class ``view-<name>`` so tests and embedders can find it."""
+    tagged with the CSS class ``view-<name>`` so tests and embedders can find it, its toolbar at ``toolbar``
+    (``None``: no toolbar; the tools keep working)."""
+    if isinstance(obj, hv.core.Dimensioned):
+        obj = obj.opts(toolbar=toolbar, backend="bokeh")
     return pn.pane.HoloViews(obj, linked_axes=False, name=name, css_classes=[f"view-{name}"], **kwargs)
 
 

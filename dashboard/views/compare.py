@@ -13,7 +13,7 @@ from bokeh.plotting import figure
 from dashboard import recommend as rec
 from dashboard.quality import cross_size_curves
 from dashboard.state import Explorer
-from dashboard.views.common import DIMMED_ALPHA, scroll_box
+from dashboard.views.common import DIMMED_ALPHA, TOOLBAR_LOCATION, scroll_box
 
 # The frontier's y axis spans at most this factor above the best expected perplexity: a 1B at IQ1_S (about 11x
 # an 8B's F16) would squash the choices that matter into the bottom of the chart. Points above are in the note.
@@ -89,6 +89,8 @@ class ModelFrontier(pn.viewable.Viewer):
             y_range=Range1d(0.5, FRONTIER_Y_SPAN),
             tools="tap,box_select,pan,wheel_zoom,reset,save",
             active_tap="tap",
+            active_drag="box_select",  # selecting is the point here; pan stays in the toolbar
+            toolbar_location=TOOLBAR_LOCATION,
             x_axis_label="Memory needed at your context (GB)",
             y_axis_label="Expected perplexity (× reference at F16)",
         )
@@ -264,6 +266,7 @@ class CrossSizeChart(pn.viewable.Viewer):
             x_axis_type="log",
             y_axis_type="log",
             tools="pan,wheel_zoom,reset,save",
+            toolbar_location=TOOLBAR_LOCATION,
             x_axis_label="File size (GiB)",
             y_axis_label="Perplexity (compare within this table only)",
         )

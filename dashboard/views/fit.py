@@ -13,7 +13,7 @@ from bokeh.plotting import figure
 from dashboard.frames import BREAKDOWN_PARTS, breakdown_bars_gb, sweet_spot_cells, vram_label
 from dashboard.recommend import FIT_ORDER, VRAM_SIZES_GB
 from dashboard.state import Explorer, to_pandas
-from dashboard.views.common import DIMMED_ALPHA, FIT_COLOURS, emphasis, hv_pane, scroll_box
+from dashboard.views.common import DIMMED_ALPHA, FIT_COLOURS, TOOLBAR_LOCATION, emphasis, hv_pane, scroll_box
 
 
 class SweetSpots(pn.viewable.Viewer):
@@ -127,7 +127,14 @@ class SweetSpots(pn.viewable.Viewer):
             ),
             legend,
             scroll_box(
-                hv_pane(dmap * labels, sizing_mode="stretch_width", min_height=620, min_width=560, name="sweet-spots"),
+                hv_pane(
+                    dmap * labels,
+                    sizing_mode="stretch_width",
+                    min_height=620,
+                    min_width=520,
+                    name="sweet-spots",
+                    toolbar=None,  # a tap picks a cell, no other tool: no toolbar taking the last column's room
+                ),
             ),
             sizing_mode="stretch_width",
             styles={"min-width": "0"},  # the chart's own min_width must not widen the text above it
@@ -159,7 +166,7 @@ class MemoryBreakdown(pn.viewable.Viewer):
             height=360,
             sizing_mode="stretch_width",
             tools="save",
-            toolbar_location="right",
+            toolbar_location=TOOLBAR_LOCATION,
             title="",
             y_axis_label="Memory (GB)",
             x_axis_label="Quant type",

@@ -184,6 +184,6 @@ class ColourAnalogy(pn.viewable.Viewer):
                 "banding hurts least.",
                 margin=(0, 10),
             ),
-            hv_pane(image, sizing_mode="stretch_width", height=180, name="colour-analogy"),
+            hv_pane(image, sizing_mode="stretch_width", height=180, name="colour-analogy", toolbar=None),
             sizing_mode="stretch_width",
         )
