@@ -1,0 +1,55 @@
+"""What the sidebar looks like in the browser: a selected choice button that stands out in the light theme, and a
+custom-model card of labelled number inputs no wider than the sidebar."""
+
+from __future__ import annotations
+
+import pytest
+
+from dashboard.views.common import contrast_ratio
+from tests.ui.test_dashboard import open_app
+
+pytestmark = pytest.mark.ui
+
+# The colour an element is drawn on: its own background or, where that is transparent, the nearest ancestor's
+# (crossing Panel's shadow roots), as #RRGGBB.
+DRAWN_ON = """el => {
+  const hex = c => '#' + c.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(v => (+v).toString(16).padStart(2, '0')).join('');
+  for (let e = el; e; e = e.parentElement || (e.getRootNode() && e.getRootNode().host)) {
+    const c = getComputedStyle(e).backgroundColor;
+    const alpha = c.startsWith('rgba') ? +c.match(/[\\d.]+/g)[3] : 1;
+    if (alpha > 0.5) return hex(c);
+  }
+  return '#ffffff';
+}"""
+TEXT_COLOUR = """el => '#' + getComputedStyle(el).color.match(/\\d+/g).slice(0, 3)
+  .map(v => (+v).toString(16).padStart(2, '0')).join('')"""
+
+
+def test_selected_choice_button_stands_out_in_the_light_theme(page_factory: object, served_app: str) -> None:
+    """The selected KV-cache / backend / priority button was Panel's light grey beside white ones."""
+    page = open_app(page_factory, served_app)
+    groups = page.locator("#sidebar .bk-btn-group")
+    assert groups.count() >= 3
+    for i in range(3):
+        group = groups.nth(i)
+        selected, other = group.locator(".bk-btn.bk-active").first, group.locator(".bk-btn:not(.bk-active)").first
+        fill, beside = selected.evaluate(DRAWN_ON), other.evaluate(DRAWN_ON)
+        assert contrast_ratio(fill, beside) >= 3.0, (i, fill, beside)
+        assert contrast_ratio(selected.evaluate(TEXT_COLOUR), fill) >= 4.5, i
+
+
+def test_custom_model_card_fits_the_sidebar(page_factory: object, served_app: str) -> None:
+    """Its sliders (up to 1,000,000) were wider than the sidebar; now number inputs labelled in words."""
+    page = open_app(page_factory, served_app + "?model=Custom")
+    card = page.locator(".card").filter(has_text="Custom model architecture").first
+    card.wait_for()
+    for label in ("Parameters (billions)", "KV heads", "Layers (transformer blocks)", "Trained context (tokens)"):
+        assert card.get_by_text(label, exact=True).count() == 1, label
+    assert card.locator(".bk-slider-title, .noUi-target").count() == 0  # no sliders left
+    sidebar = page.locator("#sidebar").first.bounding_box()
+    inputs = card.locator("input")
+    assert inputs.count() == 9
+    for i in range(inputs.count()):
+        box = inputs.nth(i).bounding_box()
+        assert box["x"] >= sidebar["x"] and box["x"] + box["width"] <= sidebar["x"] + sidebar["width"], i
+    assert page.evaluate("() => { const s = document.getElementById('sidebar'); return s.scrollWidth <= s.clientWidth }")
