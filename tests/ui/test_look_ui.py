@@ -52,4 +52,5 @@ def test_custom_model_card_fits_the_sidebar(page_factory: object, served_app: st
     for i in range(inputs.count()):
         box = inputs.nth(i).bounding_box()
         assert box["x"] >= sidebar["x"] and box["x"] + box["width"] <= sidebar["x"] + sidebar["width"], i
-    assert page.evaluate("() => { const s = document.getElementById('sidebar'); return s.scrollWidth <= s.clientWidth }")
+    fits = "() => { const s = document.getElementById('sidebar'); return s.scrollWidth <= s.clientWidth }"
+    assert page.evaluate(fits)
