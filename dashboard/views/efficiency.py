@@ -136,10 +136,14 @@ class EfficiencyCharts(pn.viewable.Viewer):
         df["colour"] = df["model_label"].map(colours)
         return df
 
+    @staticmethod
+    def _model_order(df: pd.DataFrame) -> list[str]:
+        return list(dict.fromkeys(df.sort_values("f16_size_gb", kind="stable")["model_label"]))
+
     def bar_legend(self, user_measurements: pl.DataFrame | None = None) -> pn.pane.HTML:
         """Which model each bar colour is (the short axis label and the model's full name)."""
-        df = self._bar_frame([], user_measurements).drop_duplicates("model_label")
-        df = df.sort_values("f16_size_gb", kind="stable")
+        df = self._bar_frame([], user_measurements).sort_values("f16_size_gb", kind="stable")
+        df = df.drop_duplicates("model_label")
         entries = [
             (label if model.endswith("(yours)") else f"{label}: {model}", colour)
             for label, model, colour in zip(df["model_label"], df["model"], df["colour"], strict=True)
@@ -151,7 +155,11 @@ class EfficiencyCharts(pn.viewable.Viewer):
         floor = 10 ** np.floor(np.log10(df["pct_per_gb_saved"].min()))  # the floor _bar_frame put at zero costs
         return hv.Bars(
             df,
-            kdims=[hv.Dimension("quant", label="Quant type"), hv.Dimension("model_label", label="Model")],
+            kdims=[
+                hv.Dimension("quant", label="Quant type"),
+                # within a group, the bars in the legend's order: smallest model first
+                hv.Dimension("model_label", label="Model", values=self._model_order(df)),
+            ],
             vdims=[
                 hv.Dimension("pct_per_gb_saved", label="% perplexity added per GB saved (log)", range=(floor, None)),
                 "emphasis",
