@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard.views.common import contrast_ratio
-from tests.ui.test_dashboard import open_app
+from tests.ui.conftest import open_app
 
 pytestmark = pytest.mark.ui
 
