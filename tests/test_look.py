@@ -9,13 +9,14 @@ import html
 import holoviews as hv
 import panel as pn
 import param
+import polars as pl
 import pytest
 from bokeh.models import BoxSelectTool, HoverTool, PanTool
 from panel.theme.fast import DARK_STYLE, DEFAULT_STYLE
 
 from dashboard.ingest import parse_measurements
 from dashboard.state import CustomModel, Explorer
-from dashboard.views import compare, efficiency
+from dashboard.views import compare, efficiency, tree
 from dashboard.views.common import FAMILY_COLOURS, FAMILY_LABELS, SELECTED_BUTTON_CSS, contrast_ratio, family_legend
 from dashboard.views.compare import CrossSizeChart, ModelFrontier
 from dashboard.views.custom_model import CUSTOM_FIELDS, CustomModelCard
@@ -278,3 +279,40 @@ def test_frontier_drag_selects(explorer: Explorer) -> None:
 
 def test_sweet_spots_have_no_toolbar_to_cut_their_last_column(explorer: Explorer) -> None:
     assert every_chart(explorer)["sweet-spots"].toolbar_location is None
+
+
+# 9 pt text averages about 6.6 px a character (0.55 em); 7 px leaves a margin
+CHAR_PX = 7.0
+
+
+@pytest.mark.parametrize(
+    "constraints",
+    [
+        {},
+        {"priority": "size"},
+        {"priority": "speed", "vram_gb": 8.0},
+        {"model": "Llama-3.1-70B", "vram_gb": 16.0},
+        {"model": "Llama-3.1-405B", "vram_gb": 4.0},
+    ],
+)
+def test_tree_labels_end_inside_the_chart(constraints: dict) -> None:
+    """At 1440 px the end labels ran past the right edge ("…fits is acceptable", the leaf's cost)."""
+    explorer = Explorer()
+    explorer.constraints.param.update(**constraints)
+    nodes, _ = tree._drawn(explorer.recommendation)
+    low, high = tree.X_RANGE
+    px_per_unit = (tree.MIN_WIDTH_PX - 10) / (high - low)  # Bokeh's 5 px borders either side
+    if "text" not in nodes.columns:  # labels drawn as they are
+        nodes = nodes.with_columns(pl.col("label").alias("text"))
+    for row in nodes.iter_rows(named=True):
+        width = max(len(line) for line in row["text"].split("\n")) * CHAR_PX / px_per_unit
+        left, right = (
+            (row["label_x"] - width / 2, row["label_x"] + width / 2)
+            if row["inner"]
+            else (
+                row["label_x"],
+                row["label_x"] + width,
+            )
+        )
+        assert low <= left and right <= high, (row["node"], row["text"], round(right, 2))
+        assert row["text"].replace("\n", " ") == row["label"]  # wrapped, not cut

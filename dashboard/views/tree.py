@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import panel as pn
 import param
 import polars as pl
@@ -15,19 +17,45 @@ from dashboard.views.common import scroll_box
 
 ACTIVE = "#D55E00"
 INACTIVE = "#8C8C8C"
+# The labels must end inside the chart at its narrowest (MIN_WIDTH_PX; wider, it scrolls in its box): the levels
+# sit DEPTH_SPACING apart so the last level's labels get most of the width, and labels are wrapped to lines of at
+# most LINE_CHARS characters (end labels run right of their node, inner ones are centred above theirs). At 1440 px
+# the labels ran past the right edge ("Lowest expected cost that fits is acceptable", the leaf's cost).
+MIN_WIDTH_PX = 540
+HEIGHT_PX = 460
+X_RANGE = (-0.9, 5.0)
+DEPTH_SPACING = 0.8
+LINE_CHARS = {"inner": 24, "end": 30}
+END_LABEL_OFFSET = 0.07
+
+
+def _wrapped(label: str, inner: bool) -> str:
+    width = LINE_CHARS["inner" if inner else "end"]
+    return "\n".join(textwrap.wrap(label, width, break_on_hyphens=False, break_long_words=False)) or label
 
 
 def _drawn(recommendation: Recommendation) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The domain's tree layout with colours, line widths and label positions (presentation only)."""
+    """The domain's tree layout with colours, line widths, label positions and wrapped label text (presentation
+    only); ``label`` keeps the whole text for the hover."""
     nodes, edges = tree_layout(recommendation)
     colour = pl.when(pl.col("active")).then(pl.lit(ACTIVE)).otherwise(pl.lit(INACTIVE)).alias("colour")
+    x = pl.col("x") * DEPTH_SPACING
     nodes = nodes.with_columns(
         colour,
+        x.alias("x"),
         # inner nodes are labelled above themselves, end nodes to their right
-        pl.when(pl.col("inner")).then(pl.col("x")).otherwise(pl.col("x") + 0.07).alias("label_x"),
+        pl.when(pl.col("inner")).then(x).otherwise(x + END_LABEL_OFFSET).alias("label_x"),
         pl.when(pl.col("inner")).then(pl.col("y") + 0.38).otherwise(pl.col("y")).alias("label_y"),
+        pl.struct("label", "inner")
+        .map_elements(lambda r: _wrapped(r["label"], r["inner"]), return_dtype=pl.String)
+        .alias("text"),
     )
-    edges = edges.with_columns(colour, pl.when(pl.col("active")).then(4).otherwise(1).alias("width"))
+    edges = edges.with_columns(
+        colour,
+        pl.when(pl.col("active")).then(4).otherwise(1).alias("width"),
+        pl.col("x0") * DEPTH_SPACING,
+        pl.col("x1") * DEPTH_SPACING,
+    )
     return nodes, edges
 
 
@@ -46,8 +74,8 @@ class DecisionTree(pn.viewable.Viewer):
         self._inner, self._ends = ColumnDataSource(), ColumnDataSource()
         self._refresh()
         fig = figure(
-            x_range=Range1d(-1.1, 4.9),
-            height=420,
+            x_range=Range1d(*X_RANGE),
+            height=HEIGHT_PX,
             sizing_mode="stretch_width",
             toolbar_location=None,
             title="Decision path for your constraints (orange)",
@@ -63,7 +91,7 @@ class DecisionTree(pn.viewable.Viewer):
         fig.text(
             "label_x",
             "label_y",
-            text="label",
+            text="text",
             text_color="colour",
             text_align="center",
             text_baseline="bottom",
@@ -73,7 +101,7 @@ class DecisionTree(pn.viewable.Viewer):
         fig.text(
             "label_x",
             "label_y",
-            text="label",
+            text="text",
             text_color="colour",
             text_align="left",
             text_baseline="middle",
@@ -86,7 +114,7 @@ class DecisionTree(pn.viewable.Viewer):
     def _refresh(self) -> None:
         nodes, edges = _drawn(self.explorer.recommendation)
         columns = ["node", "x", "y", "label_x", "label_y", "label", "colour", "active"]
-        labels = ("label_x", "label_y", "label", "colour")
+        labels = ("label_x", "label_y", "text", "colour")
         self._edges.data = {c: edges[c].to_list() for c in ("x0", "y0", "x1", "y1", "active", "colour", "width")}
         self._nodes.data = {c: nodes[c].to_list() for c in columns}
         self._inner.data = {c: nodes.filter(pl.col("inner"))[c].to_list() for c in labels}
@@ -103,8 +131,8 @@ class DecisionTree(pn.viewable.Viewer):
                 pn.pane.Bokeh(
                     self._figure,
                     sizing_mode="stretch_width",
-                    height=420,
-                    min_width=540,
+                    height=HEIGHT_PX,
+                    min_width=MIN_WIDTH_PX,
                     name="decision-tree",
                 ),
             ),
