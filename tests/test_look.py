@@ -263,14 +263,6 @@ def every_chart(explorer: Explorer) -> dict[str, object]:
     return charts
 
 
-def test_no_toolbar_beside_a_chart(explorer: Explorer) -> None:
-    """A toolbar on the right of a chart sat on the y-axis label of the chart beside it."""
-    charts = every_chart(explorer)
-    assert len(charts) >= 12
-    beside = {name: fig.toolbar_location for name, fig in charts.items() if fig.toolbar_location in ("left", "right")}
-    assert not beside
-
-
 def test_frontier_drag_selects(explorer: Explorer) -> None:
     fig = every_chart(explorer)["frontier"]
     assert isinstance(fig.toolbar.active_drag, BoxSelectTool)

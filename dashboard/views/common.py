@@ -44,8 +44,9 @@ FAMILY_LABELS = {
 FIT_COLOURS = {"fits": "#009E73", "tight": "#F0E442", "partial offload": "#E69F00", "no": "#D55E00"}
 DIMMED_ALPHA = 0.15
 TOOLS = ["hover", "tap", "box_select", "lasso_select"]
-# Toolbars above their chart: on its right, a chart's toolbar sat on the y-axis label of the chart beside it.
-TOOLBAR_LOCATION = "above"
+# Toolbars on the right of their chart. Above it, a horizontal toolbar of ten tools is wider than a phone and
+# widened the page (tests/ui/test_user_journeys.py::test_phone_page_does_not_scroll_sideways).
+TOOLBAR_LOCATION = "right"
 # Where selecting is the point, a drag selects (pan stays in the toolbar): the charts drawn by linked_dmap.
 SELECTION_DRAG = "box_select"
 # The selected button of a choice group: the accent fill with white text (5.2:1), on both themes; Panel's own

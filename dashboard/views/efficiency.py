@@ -198,7 +198,7 @@ class EfficiencyCharts(pn.viewable.Viewer):
                 legend_position="right",
                 # room at both ends: the last points sat on the frame's edge, against the legend
                 padding=(0.12, 0.1),
-                title="Cost per GB saved, by model size (lower is better)",
+                title="Cost per GB saved, by model size",  # short: a title does not wrap on a phone
             )
         )
         bars = linked_dmap(self.explorer, self._bars, ["user_measurements"])

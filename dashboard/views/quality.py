@@ -243,7 +243,7 @@ class QualityBars(pn.viewable.Viewer):
         quality = (bars * refs).opts(responsive=True, height=320, title=title, show_legend=False)
         points = linked_dmap(self.explorer, self._points, [])
         compression = (self._line() * points).opts(
-            responsive=True, height=240, xrotation=60, title="File size: times smaller than F16 (line)"
+            responsive=True, height=240, xrotation=60, title="File size: times smaller than F16"
         )
         return pn.Column(
             pn.pane.Markdown(
