@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard.views.common import contrast_ratio
-from tests.ui.conftest import open_app
+from tests.ui.conftest import INTERACTION_TIMEOUT_MS, open_app, select_in_chart, wait_for_emphasis
 
 pytestmark = pytest.mark.ui
 
@@ -54,3 +54,51 @@ def test_custom_model_card_fits_the_sidebar(page_factory: object, served_app: st
         assert box["x"] >= sidebar["x"] and box["x"] + box["width"] <= sidebar["x"] + sidebar["width"], i
     fits = "() => { const s = document.getElementById('sidebar'); return s.scrollWidth <= s.clientWidth }"
     assert page.evaluate(fits)
+
+
+# What a chart's glyphs draw for the rows Bokeh marks as not selected (a selection made in that chart): per
+# quant type, the alpha (a column of the source, or one value for all).
+NOT_SELECTED_ALPHA = """(view) => {
+  const out = {};
+  for (const doc of window.Bokeh.documents) for (const m of doc.all_models) {
+    if (!(m.css_classes || []).includes('view-' + view) || !m.renderers) continue;
+    for (const r of m.renderers) {
+      const ds = r.data_source, g = r.nonselection_glyph;
+      if (!ds || !g || !ds.data) continue;
+      const data = ds.data instanceof Map ? Object.fromEntries(ds.data) : ds.data;
+      if (!('emphasis' in data)) continue;
+      const spec = g.fill_alpha;
+      data.quant.forEach((q, i) => {
+        const one = spec && spec.value !== undefined ? spec.value : spec;
+        const a = spec && spec.field !== undefined ? +data[spec.field][i] : +one;
+        out[q] = Math.max(out[q] ?? 0, a);
+      });
+    }
+  }
+  return out;
+}"""
+
+
+def test_a_selection_started_in_the_spectrum_dims_it_and_highlights_compression_and_sweet_spots(
+    page_factory: object, served_app: str
+) -> None:
+    """The spectrum stayed at full strength when the selection started there; the compression line and the
+    sweet-spots grid never highlighted."""
+    page = open_app(page_factory, served_app)
+    select_in_chart(page, "spectrum-heatmap", "detail", "Q8_0")
+    for view in ("spectrum-heatmap", "compression-line", "quality-bars"):
+        wait_for_emphasis(page, view, ["Q8_0"])
+    # the spectrum's own cells, drawn as "not selected" by Bokeh, keep the dimming
+    page.wait_for_function(
+        "([js, view]) => { const a = eval(js)(view); const qs = Object.keys(a);"
+        " return qs.length > 0 && qs.every(q => q === 'Q8_0' ? a[q] === 1 : a[q] < 0.5); }",
+        arg=[NOT_SELECTED_ALPHA, "spectrum-heatmap"],
+        timeout=INTERACTION_TIMEOUT_MS,
+    )
+    # sweet spots: a cell is strong when its type (the best-model row says "<model> <type>") is the selection
+    page.wait_for_function(
+        """() => { const s = window.__charts.sources('sweet-spots', 'emphasis')[0]; if (!s) return false;
+          return s.quant.every((q, i) => (q.split(' ').pop() === 'Q8_0') === (+s.emphasis[i] === 1))
+            && s.quant.some(q => q.endsWith('Q8_0')); }""",
+        timeout=INTERACTION_TIMEOUT_MS,
+    )
