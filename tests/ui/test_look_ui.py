@@ -102,3 +102,25 @@ def test_a_selection_started_in_the_spectrum_dims_it_and_highlights_compression_
             && s.quant.some(q => q.endsWith('Q8_0')); }""",
         timeout=INTERACTION_TIMEOUT_MS,
     )
+
+
+def test_a_drag_in_the_scatter_selects(page_factory: object, served_app: str) -> None:
+    """Dragging panned the axes away (to -2 GiB): box select had to be chosen first."""
+    page = open_app(page_factory, served_app)
+    page.get_by_text("none (click or drag in a chart)").first.wait_for()
+    frame = page.locator(".view-quality-scatter .bk-CartesianFrame").first
+    frame.scroll_into_view_if_needed()
+    box = frame.bounding_box()
+    page.mouse.move(box["x"] + 2, box["y"] + 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=8)
+    page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] - 2, steps=8)
+    page.mouse.up()
+    page.get_by_text("none (click or drag in a chart)").first.wait_for(state="hidden", timeout=INTERACTION_TIMEOUT_MS)
+    wait_for_emphasis(page, "spectrum-heatmap", sorted(source_quants(page)))
+
+
+def source_quants(page: object) -> list[str]:
+    """The quant types the sidebar lists as selected."""
+    text = page.get_by_text("Selected:", exact=True).first.locator("xpath=..").inner_text()
+    return [q.strip() for q in text.split("Selected:", 1)[1].split(",") if q.strip()]
