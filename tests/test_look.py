@@ -308,3 +308,15 @@ def test_tree_labels_end_inside_the_chart(constraints: dict) -> None:
         )
         assert low <= left and right <= high, (row["node"], row["text"], round(right, 2))
         assert row["text"].replace("\n", " ") == row["label"]  # wrapped, not cut
+
+
+def test_tree_has_room_above_for_the_top_label() -> None:
+    """The top inner label, wrapped on two lines, ran above the chart's top."""
+    hv.extension("bokeh", logo=False)
+    view = tree.DecisionTree(explorer=Explorer())
+    fig = view._figure
+    px_per_unit = (tree.HEIGHT_PX - 60) / (fig.y_range.end - fig.y_range.start)  # less the title and borders
+    inner = view._inner.data
+    for y, text in zip(inner["label_y"], inner["text"], strict=True):
+        assert y + text.count("\n") * tree.LINE_PX / px_per_unit + tree.LINE_PX / px_per_unit <= fig.y_range.end, text
+    assert fig.min_width == tree.MIN_WIDTH_PX

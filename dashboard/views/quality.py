@@ -239,7 +239,7 @@ class QualityBars(pn.viewable.Viewer):
         refs = hv.Overlay(
             [hv.HLine(limits[b]).opts(color=LINE_COLOURS[b], line_dash="dashed") for b in ("good", "acceptable")]
         )
-        title = f"Quality kept (bars; dashed: good {limits['good']:.0f}%, acceptable {limits['acceptable']:.0f}%)"
+        title = "Quality kept (dashed: band edges)"  # short: a Bokeh title does not wrap on a phone
         quality = (bars * refs).opts(responsive=True, height=320, title=title, show_legend=False)
         points = linked_dmap(self.explorer, self._points, [])
         compression = (self._line() * points).opts(
@@ -248,8 +248,9 @@ class QualityBars(pn.viewable.Viewer):
         return pn.Column(
             pn.pane.Markdown(
                 "### Quality vs compression\nBars: your model's perplexity at F16 ÷ its expected perplexity at the "
-                "quant (measured or estimated, see the hover), so 100% is lossless; dashed: the good and acceptable "
-                "band edges. Line: how many times smaller than F16 the file is.",
+                "quant (measured or estimated, see the hover), so 100% is lossless; dashed: the good "
+                f"({limits['good']:.0f}%) and acceptable ({limits['acceptable']:.0f}%) band edges. Line: how many "
+                "times smaller than F16 the file is.",
                 margin=(0, 10),
             ),
             hv_pane(quality, sizing_mode="stretch_width", height=320, name="quality-bars"),

@@ -25,8 +25,11 @@ MIN_WIDTH_PX = 540
 HEIGHT_PX = 460
 X_RANGE = (-0.9, 5.0)
 DEPTH_SPACING = 0.8
-LINE_CHARS = {"inner": 24, "end": 30}
+LINE_CHARS = {"inner": 30, "end": 30}
 END_LABEL_OFFSET = 0.07
+INNER_LABEL_OFFSET = 0.38  # an inner node's label sits this far above it
+Y_ROOM_ABOVE = 1.5  # y units above the top node: its label, two lines of 9 pt text
+LINE_PX = 15  # a line of 9 pt text
 
 
 def _wrapped(label: str, inner: bool) -> str:
@@ -45,7 +48,7 @@ def _drawn(recommendation: Recommendation) -> tuple[pl.DataFrame, pl.DataFrame]:
         x.alias("x"),
         # inner nodes are labelled above themselves, end nodes to their right
         pl.when(pl.col("inner")).then(x).otherwise(x + END_LABEL_OFFSET).alias("label_x"),
-        pl.when(pl.col("inner")).then(pl.col("y") + 0.38).otherwise(pl.col("y")).alias("label_y"),
+        pl.when(pl.col("inner")).then(pl.col("y") + INNER_LABEL_OFFSET).otherwise(pl.col("y")).alias("label_y"),
         pl.struct("label", "inner")
         .map_elements(lambda r: _wrapped(r["label"], r["inner"]), return_dtype=pl.String)
         .alias("text"),
@@ -73,9 +76,14 @@ class DecisionTree(pn.viewable.Viewer):
         self._edges, self._nodes = ColumnDataSource(), ColumnDataSource()
         self._inner, self._ends = ColumnDataSource(), ColumnDataSource()
         self._refresh()
+        ys = self._nodes.data["y"]  # the tree's shape is fixed: only the path and the leaf's text change
         fig = figure(
             x_range=Range1d(*X_RANGE),
+            # room above the top node for its (wrapped) label, below the bottom one for nothing
+            y_range=Range1d(min(ys) - 0.6, max(ys) + Y_ROOM_ABOVE),
             height=HEIGHT_PX,
+            # on a phone the tree keeps this width and scrolls sideways in its box, labels readable
+            min_width=MIN_WIDTH_PX,
             sizing_mode="stretch_width",
             toolbar_location=None,
             title="Decision path for your constraints (orange)",
