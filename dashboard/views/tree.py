@@ -82,7 +82,7 @@ class DecisionTree(pn.viewable.Viewer):
             # room above the top node for its (wrapped) label, below the bottom one for nothing
             y_range=Range1d(min(ys) - 0.6, max(ys) + Y_ROOM_ABOVE),
             height=HEIGHT_PX,
-            # on a phone the tree keeps this width and scrolls sideways in its box, labels readable
+            # on a phone the tree keeps this width and scrolls sideways in its box, its labels readable
             min_width=MIN_WIDTH_PX,
             sizing_mode="stretch_width",
             toolbar_location=None,
@@ -145,4 +145,5 @@ class DecisionTree(pn.viewable.Viewer):
                 ),
             ),
             sizing_mode="stretch_width",
+            styles={"min-width": "0"},  # the chart's own min_width must not widen the text above it (or the page)
         )
