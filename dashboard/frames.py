@@ -261,7 +261,7 @@ def spectrum_cells(
                 }
             )
         cells.append(
-            {**base, "column": "Notes", "score": math.nan, "label": ", ".join(notes), "detail": r["description"]}
+            {**base, "column": "Notes", "score": math.nan, "label": "\n".join(notes), "detail": r["description"]}
         )
     log_klds = np.log10(q["mean_kld"].drop_nulls().to_numpy())
     for u in user.head(MAX_SPECTRUM_USER_ROWS).iter_rows(named=True):

@@ -268,7 +268,7 @@ class CrossSizeChart(pn.viewable.Viewer):
             tools="pan,wheel_zoom,reset,save",
             toolbar_location=TOOLBAR_LOCATION,
             x_axis_label="File size (GiB)",
-            y_axis_label="Perplexity (compare within this table only)",
+            y_axis_label="Perplexity (this table only)",  # short: a longer label was clipped at 380 px
         )
         fig.css_classes = ["view-cross-size"]
         self._sources = [ColumnDataSource(data=self._empty()) for _ in range(slots)]

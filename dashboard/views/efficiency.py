@@ -50,7 +50,9 @@ def _drawn(user: pl.DataFrame | None, selected: list[str]) -> pl.DataFrame:
 
 
 def _hide_inner_factor_labels(plot: object, element: object) -> None:
-    plot.state.xaxis[0].major_label_text_font_size = "0pt"
+    axis = plot.state.xaxis[0]
+    axis.major_label_text_font_size = "0pt"
+    axis.group_label_orientation = 0.6  # radians: "Q4_K_M" and "Q5_K_M" ran together side by side
 
 
 class EfficiencyCharts(pn.viewable.Viewer):

@@ -90,7 +90,7 @@ class SpectrumHeatmap(pn.viewable.Viewer):
                 ("Where from", "@detail"),
             ],
             responsive=True,
-            min_height=900,
+            min_height=1150,
             line_color="white",
             line_width=1,
         )
@@ -139,9 +139,9 @@ class SpectrumHeatmap(pn.viewable.Viewer):
             # on phones the 7-column grid keeps a readable width and scrolls sideways inside its own box
             scroll_box(
                 hv_pane(
-                    (heat * labels).opts(responsive=True, min_height=900, min_width=620),
+                    (heat * labels).opts(responsive=True, min_height=1150, min_width=620),
                     sizing_mode="stretch_width",
-                    min_height=900,
+                    min_height=1150,
                     min_width=620,
                     name="spectrum-heatmap",
                 ),
