@@ -320,3 +320,14 @@ def test_tree_has_room_above_for_the_top_label() -> None:
     for y, text in zip(inner["label_y"], inner["text"], strict=True):
         assert y + text.count("\n") * tree.LINE_PX / px_per_unit + tree.LINE_PX / px_per_unit <= fig.y_range.end, text
     assert fig.min_width == tree.MIN_WIDTH_PX
+
+
+def test_efficiency_lines_legend_is_under_the_chart(explorer: Explorer) -> None:
+    """Beside the chart, the line legend took half a phone's width and covered the last points."""
+    view = EfficiencyCharts(explorer=explorer)
+    panel = view.__panel__()
+    (text,) = [p.object for p in panel.select(pn.pane.HTML) if p.name == "legend-efficiency-lines"]
+    for quant, colour in efficiency.QUANT_COLOURS.items():
+        assert quant in text and colour in text
+    fig = rendered_charts(view)["efficiency-lines"]
+    assert not any(legend.visible and legend.items for legend in fig.legend)

@@ -189,7 +189,8 @@ class ModelFrontier(pn.viewable.Viewer):
         reference = frontier["reference"][0] if frontier.height else ""
         r = self.explorer.recommendation
         budget_gb = round(r.constraints.budget_gb, 1) if r else c.vram_gb  # the device's budget (Metal limit, GPUs)
-        self._figure.title.text = f"{group} at {budget_gb:g} GB: expected perplexity vs {reference} at F16"
+        # short: a Bokeh title does not wrap, and a longer one was cut at 390 px (the y axis says what is drawn)
+        self._figure.title.text = f"{group} at {budget_gb:g} GB vs {reference} at F16"
         ceiling = float(frontier["expected_ppl_ratio"].min()) * FRONTIER_Y_SPAN if frontier.height else 0.0
         if frontier.height:
             low = float(frontier["ratio_low"].min())

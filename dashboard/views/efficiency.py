@@ -111,7 +111,7 @@ class EfficiencyCharts(pn.viewable.Viewer):
                     hv.Dimension("f16_size_gb", label="Model size (F16 file, GB)"),
                     hv.Dimension("pct_per_gb_saved", label="% perplexity added per GB saved"),
                     label=q,
-                ).opts(color=QUANT_COLOURS[q], alpha=alpha, line_width=2)
+                ).opts(color=QUANT_COLOURS[q], alpha=alpha, line_width=2, show_legend=False)
             )
         return hv.Overlay(curves)
 
@@ -197,8 +197,9 @@ class EfficiencyCharts(pn.viewable.Viewer):
             hv.opts.Overlay(
                 responsive=True,
                 height=360,
-                legend_position="right",
-                # room at both ends: the last points sat on the frame's edge, against the legend
+                # the legend is under the chart (HTML, it wraps): beside it, it took half a phone's width
+                show_legend=False,
+                # room at both ends: the last points sat on the frame's edge
                 padding=(0.12, 0.1),
                 title="Cost per GB saved, by model size",  # short: a title does not wrap on a phone
             )
@@ -213,6 +214,7 @@ class EfficiencyCharts(pn.viewable.Viewer):
                 margin=(0, 10),
             ),
             hv_pane(line_chart, sizing_mode="stretch_width", height=360, name="efficiency-lines"),
+            legend([(q, QUANT_COLOURS[q]) for q in LINE_QUANTS], "efficiency-lines", marker="line"),
             hv_pane(
                 bars.opts(responsive=True, height=380), sizing_mode="stretch_width", height=380, name="efficiency-bars"
             ),
