@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import urllib.parse
+from collections.abc import Callable
 from functools import partial
 
 import holoviews as hv
@@ -134,6 +135,44 @@ def pair(*views: pn.viewable.Viewable) -> pn.FlexBox:
     )
 
 
+# The tabs of the main area, in order; the first is the first screen (the static site paints it before BokehJS).
+SECTIONS = ("Recommendation", "Model size", "Quality", "Spectrum", "Sweet spots & speed", "Sources")
+
+
+def needs_python_html(title: str) -> str:
+    """What the tab ``title`` shows until its views are built: for a moment on the server; in the static site until
+    Python has loaded in the browser (the pre-render holds the first tab's charts only, which keeps the first paint
+    fast)."""
+    return (
+        f'<div class="dashboard-needs-python" role="status">Drawing the {html.escape(title)} view… In the '
+        "standalone page it is drawn by Python running in your browser, once that has loaded (the badge at the "
+        "bottom right shows how far it is).</div>"
+    )
+
+
+def on_demand_tabs(sections: list[tuple[str, Callable[[], pn.viewable.Viewable]]]) -> pn.Tabs:
+    """One tab per ``(title, make_view)``; a tab's view is built the first time the tab is opened (the first tab's
+    at once) and kept afterwards, so the first render holds only the first tab's charts."""
+    holders = [
+        pn.Column(
+            pn.pane.HTML(needs_python_html(title), sizing_mode="stretch_width"), name=title, sizing_mode="stretch_width"
+        )
+        for title, _ in sections
+    ]
+    built: set[int] = set()
+
+    def open_tab(index: int) -> None:
+        if index in built or not 0 <= index < len(sections):
+            return
+        built.add(index)
+        holders[index].objects = [sections[index][1]()]
+
+    open_tab(0)
+    tabs = pn.Tabs(*holders, sizing_mode="stretch_width", name="views")
+    tabs.param.watch(lambda event: open_tab(event.new), "active")
+    return tabs
+
+
 def build_app(explorer: Explorer | None = None) -> pn.template.BaseTemplate:
     """Build one session's dashboard (state is per session: nothing module-level is mutated).
 
@@ -159,16 +198,23 @@ def build_app(explorer: Explorer | None = None) -> pn.template.BaseTemplate:
     )
     if from_url:
         sync_url(explorer.constraints, notice)
-    main = [
-        pn.Column(notice, RecommendationSummary(explorer=explorer), sizing_mode="stretch_width"),
-        pair(ModelFrontier(explorer=explorer), CrossSizeChart()),
-        pair(MemoryBreakdown(explorer=explorer), DecisionTree(explorer=explorer)),
-        ColourAnalogy(explorer=explorer),
-        pair(QualityScatter(explorer=explorer), QualityBars(explorer=explorer)),
-        SpectrumHeatmap(explorer=explorer),
-        pair(SweetSpots(explorer=explorer), EfficiencyCharts(explorer=explorer)),
-        SourcesPanel(),
+    makers = [
+        lambda: pn.Column(
+            RecommendationSummary(explorer=explorer),
+            pair(MemoryBreakdown(explorer=explorer), DecisionTree(explorer=explorer)),
+            sizing_mode="stretch_width",
+        ),
+        lambda: pair(ModelFrontier(explorer=explorer), CrossSizeChart()),
+        lambda: pn.Column(
+            ColourAnalogy(explorer=explorer),
+            pair(QualityScatter(explorer=explorer), QualityBars(explorer=explorer)),
+            sizing_mode="stretch_width",
+        ),
+        lambda: SpectrumHeatmap(explorer=explorer),
+        lambda: pair(SweetSpots(explorer=explorer), EfficiencyCharts(explorer=explorer)),
+        SourcesPanel,
     ]
+    main = [pn.Column(notice, on_demand_tabs(list(zip(SECTIONS, makers, strict=True))), sizing_mode="stretch_width")]
     template = pn.template.FastListTemplate(
         title=TITLE,
         sidebar=[Sidebar(explorer=explorer)],

@@ -602,6 +602,7 @@ def build(
 ) -> dict[str, object]:
     """Build the site into ``out``; returns what the page installs, the timings and the sizes."""
     sys.path.insert(0, str(REPO_ROOT))
+    from dashboard.app import SECTIONS
     from dashboard.views.first_screen import first_screen_html
 
     out = out.resolve()
@@ -624,7 +625,7 @@ def build(
         worker.write_text(patch_worker(worker.read_text(encoding="utf-8"), install, self_host), encoding="utf-8")
         page = out / f"{PAGE}.html"
         html, rewrites = static_assets(page.read_text(encoding="utf-8"), out)
-        first_screen = first_screen_html()
+        first_screen = first_screen_html(tab_titles=SECTIONS)  # the live page's tab row, first tab open
         page.write_text(patch_page(defer_scripts(html), rewrites, first_screen), encoding="utf-8")
         if self_host:
             copy_pyodide_core(out)

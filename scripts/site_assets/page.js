@@ -50,7 +50,8 @@
 
   // Which tab the reader opened in the pre-render: the live document opens the same one.
   function tabsModels(doc) {
-    return doc ? [...doc.all_models].filter((m) => m.type === "Tabs" || m.constructor?.__name__ === "Tabs") : [];
+    // Panel's own Tabs model: its type is qualified by its module ("panel.models.tabs.Tabs")
+    return doc ? [...doc.all_models].filter((m) => /(^|\.)Tabs$/.test(m.type)) : [];
   }
   window.dashboardBeforeLive = function () {
     const doc = window.Bokeh?.documents?.[0];

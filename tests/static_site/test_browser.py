@@ -21,6 +21,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
+from dashboard.app import SECTIONS
 from tests.static_site.offline import Router
 from tests.static_site.pyodide_env import Resolution, lock_substitutes
 from tests.ui.conftest import screenshot
@@ -72,6 +73,44 @@ document.addEventListener('DOMContentLoaded', () => {
 """
 LOADER_UP = "() => getComputedStyle(document.getElementById('loader')).display !== 'none'"
 STAGES = ["Loading pyodide", "Installing environment"]
+# The charts of the first tab (memory breakdown, decision tree): the pre-render holds no other tab's charts.
+FIRST_TAB_CHARTS = 2
+# The tab models of a Bokeh document, found as scripts/site_assets/page.js finds them to reopen the reader's tab
+# in the live document.
+JS_TABS = r"""
+() => [...window.Bokeh.documents[0].all_models]
+  .filter((m) => /(^|\.)Tabs$/.test(m.type))
+  .map((m) => ({active: m.active, titles: m.tabs.map((t) => t.title)}))
+"""
+# Whether an element matching the CSS selector (and containing the text) is what the reader sees at its place:
+# the topmost element there, found by hit-testing down through the shadow roots Panel draws in. (Bokeh hides an
+# inactive tab with `visibility: hidden`, which Panel's HTML pane overrides for its own content, so neither
+# Playwright's visibility check nor the computed style tells the open tab from the others.)
+JS_SHOWN = """
+([selector, text]) => {
+  const found = [];
+  const walk = (root) => {
+    for (const el of root.querySelectorAll("*")) {
+      if (el.matches(selector) && el.textContent.includes(text)) found.push(el);
+      if (el.shadowRoot) walk(el.shadowRoot);
+    }
+  };
+  walk(document);
+  return found.some((el) => {
+    const box = el.getBoundingClientRect();
+    if (!box.width || !box.height) return false;
+    const x = box.x + Math.min(box.width / 2, 40), y = box.y + box.height / 2;
+    let hit = document.elementFromPoint(x, y);
+    while (hit && hit.shadowRoot) {
+      const inner = hit.shadowRoot.elementFromPoint(x, y);
+      if (!inner || inner === hit) break;
+      hit = inner;
+    }
+    for (let node = hit; node; node = node.parentNode || node.host) if (node === el) return true;
+    return false;
+  });
+}
+"""
 # The only hosts a first visit may ask: the site's own and Pyodide's CDN (its runtime and compiled packages).
 ALLOWED_HOSTS = {"cdn.jsdelivr.net"}
 
@@ -257,8 +296,8 @@ def test_phone_width(chromium, site_server, resolution, lock_wheels) -> None:
     ctx, page, _ = new_page(chromium, site_server, resolution, lock_wheels, 390, 844)
     try:
         page.goto(f"{site_server[0]}/index.html", wait_until="domcontentloaded")
-        ink = wait_for_ink(page, min_charts=3)
-        assert ink["inked"] >= 3, ink
+        ink = wait_for_ink(page, min_charts=FIRST_TAB_CHARTS)
+        assert ink["inked"] >= FIRST_TAB_CHARTS, ink
         # Nothing wider than the phone.
         assert page.evaluate("() => document.documentElement.scrollWidth") <= 390 + 1
         screenshot(page, "site-390")
@@ -275,8 +314,8 @@ def test_embed_page(chromium, site_server, resolution, lock_wheels, width: int, 
         frame_el = page.wait_for_selector(".quant-dashboard iframe")
         frame = frame_el.content_frame()
         frame.wait_for_load_state("domcontentloaded")
-        ink = wait_for_ink(frame, min_charts=3)
-        assert ink["inked"] >= 3, ink
+        ink = wait_for_ink(frame, min_charts=FIRST_TAB_CHARTS)
+        assert ink["inked"] >= FIRST_TAB_CHARTS, ink
         box = frame_el.bounding_box()
         content_width = page.evaluate("() => document.body.clientWidth") - 2 * 16  # body padding 1rem
         assert box["width"] >= content_width - 4, (box, content_width)
@@ -291,5 +330,41 @@ def test_embed_page(chromium, site_server, resolution, lock_wheels, width: int, 
         assert root["sh"] <= root["ch"] + 1 and root["sw"] <= root["cw"] + 1, root
         if width == 390:
             screenshot(page, "site-embed-390")
+    finally:
+        ctx.close()
+
+
+def test_every_tab_reachable_in_the_prerender(chromium, site_server, resolution, lock_wheels) -> None:
+    """The first screen shows the tab row; the pre-render holds only the first tab's charts; every other tab opens
+    before Python has loaded and says that its view needs Python; the first tab's charts are there again after."""
+    ctx, page, _ = new_page(chromium, site_server, resolution, lock_wheels, 1440, 1000)
+    try:
+        page.goto(f"{site_server[0]}/index.html", wait_until="domcontentloaded")
+        expect(page.locator("#first-screen .fs-tabs span")).to_have_text(list(SECTIONS))
+        expect(page.locator("#first-screen")).to_have_count(0, timeout=60_000)  # the pre-rendered Bokeh page drew
+        assert page.evaluate(JS_TABS) == [{"active": 0, "titles": list(SECTIONS)}]
+        expect(page.locator(".view-memory-breakdown canvas").first).to_be_visible()
+        expect(page.locator(".view-decision-tree canvas").first).to_be_visible()
+        for view in ("quality-scatter", "spectrum-heatmap", "sweet-spots", "model-frontier"):
+            expect(page.locator(f".view-{view}")).to_have_count(0)
+        for title in SECTIONS[1:]:
+            page.locator(".bk-tab", has_text=title).first.click()
+            page.wait_for_function(JS_SHOWN, arg=[".dashboard-needs-python", f"Drawing the {title} view"])
+            # only the open tab is shown
+            shown = [t for t in SECTIONS[1:] if page.evaluate(JS_SHOWN, [".dashboard-needs-python", f"the {t} view"])]
+            assert shown == [title], shown
+            assert not page.evaluate(JS_SHOWN, [".view-memory-breakdown", ""])
+            if title == "Spectrum":
+                screenshot(page, "site-tab-needs-python-1440")
+        # page.js keeps the reader's tab across the swap to the live document: it reads the open tab before the
+        # swap and opens it in the live document after (here the pre-render's own document stands for it).
+        page.evaluate("() => window.dashboardBeforeLive()")
+        page.locator(".bk-tab", has_text=SECTIONS[0]).first.click()
+        page.wait_for_function(JS_SHOWN, arg=[".view-memory-breakdown", ""])
+        page.evaluate("() => window.dashboardAfterLive(window.Bokeh.documents[0])")
+        assert page.evaluate(JS_TABS)[0]["active"] == len(SECTIONS) - 1
+        page.wait_for_function(JS_SHOWN, arg=[".dashboard-needs-python", f"Drawing the {SECTIONS[-1]} view"])
+        errors = [(k, t) for _, k, t in page.console if k == "pageerror"]
+        assert not errors, errors
     finally:
         ctx.close()
