@@ -623,7 +623,7 @@ def bench_site(reference: Path | None = None, runs: int = 5) -> dict[str, object
             return points, lambda pg: pg.locator(".bk-Tooltip").get_by_text("Quant").first.is_visible()
 
         def first_screen(page) -> None:
-            for view in ("memory-breakdown", "decision-tree", "quality-scatter"):
+            for view in ("memory-breakdown", "decision-tree"):  # the first tab's charts (dashboard.app.SECTIONS)
                 page.locator(f".view-{view} canvas").first.wait_for(timeout=120_000)
             page.locator("#first-screen").wait_for(state="detached", timeout=120_000)
             page.wait_for_function(JS_IDLE, timeout=120_000, polling=50)
