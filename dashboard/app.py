@@ -138,6 +138,9 @@ def pair(*views: pn.viewable.Viewable) -> pn.FlexBox:
 # The tabs of the main area, in order; the first is the first screen (the static site paints it before BokehJS).
 SECTIONS = ("Recommendation", "Model size", "Quality", "Spectrum", "Sweet spots & speed", "Sources")
 
+# The tab row wraps on a phone: Bokeh scrolls it sideways, which hid the last tabs off the edge at 390 px.
+TABS_CSS = ":host(.bk-above) .bk-headers-wrapper { flex-wrap: wrap; }"
+
 
 def needs_python_html(title: str) -> str:
     """What the tab ``title`` shows until its views are built: for a moment on the server; in the static site until
@@ -168,7 +171,7 @@ def on_demand_tabs(sections: list[tuple[str, Callable[[], pn.viewable.Viewable]]
         holders[index].objects = [sections[index][1]()]
 
     open_tab(0)
-    tabs = pn.Tabs(*holders, sizing_mode="stretch_width", name="views")
+    tabs = pn.Tabs(*holders, sizing_mode="stretch_width", name="views", stylesheets=[TABS_CSS])
     tabs.param.watch(lambda event: open_tab(event.new), "active")
     return tabs
 

@@ -14,7 +14,7 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from tests.static_site.pyodide_env import INSTALLER_ONLY, PYODIDE_VERSION, Resolution, clean_env
-from tests.ui.conftest import VIEWS
+from tests.ui.conftest import FIRST_TAB_VIEWS, VIEWS
 
 pytestmark = pytest.mark.site
 
@@ -119,7 +119,8 @@ def test_site_code_runs_in_a_clean_environment(built_site: tuple[Path, dict], re
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     print("\n" + json.dumps(report, indent=2))
     assert "site-packages/dashboard/_data" in report["data_dir"]
-    # every chart of the served dashboard is in the page the site builds
+    # the first render holds the first tab's charts; every chart of the served dashboard is there once its tab opened
+    assert report["first_views"] == sorted(f"view-{v}" for v in FIRST_TAB_VIEWS)
     assert report["views"] == sorted(f"view-{v}" for v in VIEWS)
     assert report["document_models"] > 100
     assert not report["error"]

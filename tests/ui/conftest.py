@@ -25,6 +25,8 @@ from typing import IO
 
 import pytest
 
+from dashboard.app import SECTIONS
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = REPO_ROOT / "tests" / "ui" / "screenshots"
@@ -159,19 +161,26 @@ def screenshot(page: object, name: str) -> Path:
 
 # --- reading the page ------------------------------------------------------------------------------------------
 
-# Every chart of the dashboard, by the name its view gives it (CSS class view-<name> on the Bokeh figure).
-VIEWS = (
-    "quality-scatter",
-    "quality-bars",
-    "compression-line",
-    "spectrum-heatmap",
-    "sweet-spots",
-    "efficiency-lines",
-    "efficiency-bars",
-    "decision-tree",
-    "memory-breakdown",
-    "colour-analogy",
-)
+# Every chart of the dashboard, by the name its view gives it (CSS class view-<name> on the Bokeh figure), and the
+# tab of the main area it is in (dashboard.app.SECTIONS): a tab's charts are built the first time it is opened, so
+# the first render holds only the first tab's.
+VIEW_TABS = {
+    "decision-tree": "Recommendation",
+    "memory-breakdown": "Recommendation",
+    "model-frontier": "Model size",
+    "cross-size": "Model size",
+    "colour-analogy": "Quality",
+    "quality-scatter": "Quality",
+    "quality-bars": "Quality",
+    "compression-line": "Quality",
+    "spectrum-heatmap": "Spectrum",
+    "sweet-spots": "Sweet spots & speed",
+    "efficiency-lines": "Sweet spots & speed",
+    "efficiency-bars": "Sweet spots & speed",
+}
+assert set(VIEW_TABS.values()) <= set(SECTIONS), VIEW_TABS
+VIEWS = tuple(VIEW_TABS)
+FIRST_TAB_VIEWS = tuple(view for view, tab in VIEW_TABS.items() if tab == SECTIONS[0])
 SUMMARY = re.compile(r" on [\d.]+ GB at ")
 
 # JavaScript helpers on Bokeh's document, defined once in the page (an init script) and used by the conditions.
@@ -276,10 +285,21 @@ def paste_measurements(page: object, text: str) -> None:
     page.get_by_role("button", name="Add to charts").click()
 
 
-def wait_for_render(page: object, views: tuple[str, ...] = VIEWS, timeout_ms: int = 60_000) -> None:
+def wait_for_render(page: object, views: tuple[str, ...] = FIRST_TAB_VIEWS, timeout_ms: int = 60_000) -> None:
     """Wait until every named chart exists and Bokeh has processed every pending change (two frames later)."""
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     page.wait_for_function("(views) => window.__charts.ready(views)", arg=list(views), timeout=timeout_ms)
+
+
+def show_tab(page: object, title: str) -> None:
+    """Open the main area's tab ``title`` (its charts are built the first time) and wait until they are drawn."""
+    page.locator(".bk-tab", has_text=title).first.click()
+    wait_for_render(page, views=tuple(view for view, tab in VIEW_TABS.items() if tab == title))
+
+
+def show_view(page: object, view: str) -> None:
+    """Open the tab holding the chart named ``view`` and wait until its charts are drawn."""
+    show_tab(page, VIEW_TABS[view])
 
 
 def wait_for_values(page: object, view: str, column: str, value: str, present: bool = True) -> None:
@@ -312,7 +332,8 @@ def wait_for_emphasis(page: object, view: str, selected: list[str]) -> None:
 
 
 def open_app(page_factory: object, url: str, width: int = 1440) -> object:
-    """A new page on ``url`` with the recommendation shown and every chart rendered."""
+    """A new page on ``url`` with the recommendation shown and the first tab's charts rendered (open another
+    tab's with :func:`show_view`)."""
     page = page_factory(width=width)
     page.goto(url)
     page.get_by_text(SUMMARY).first.wait_for(timeout=90_000)

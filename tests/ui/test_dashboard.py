@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.app import SECTIONS
 from tests.ui.conftest import (
+    FIRST_TAB_VIEWS,
     INTERACTION_TIMEOUT_MS,
     VIEWS,
     open_app,
     screenshot,
     select_in_chart,
+    show_view,
     source,
     view_canvas_drawn,
     wait_for_emphasis,
@@ -25,19 +28,29 @@ pytestmark = pytest.mark.ui
 
 def test_every_view_draws_without_errors(page_factory, served_app: str, tmp_path: Path) -> None:
     page = open_app(page_factory, served_app)
+    # the first render holds the first tab's charts only; the others are built when their tab is opened
+    drawn = page.evaluate("(views) => views.filter(v => window.__charts.ready([v]))", list(VIEWS))
+    assert drawn == list(FIRST_TAB_VIEWS), drawn
+    screenshot(page, "dashboard-1440")
     for view in VIEWS:
+        show_view(page, view)
         assert view_canvas_drawn(page, view, tmp_path), f"{view} did not draw"
     assert "Traceback" not in page.content()
-    screenshot(page, "dashboard-1440")
+    screenshot(page, "dashboard-sweet-spots-1440")
 
 
 def test_phone_width_is_usable(page_factory, served_app: str, tmp_path: Path) -> None:
     page = open_app(page_factory, served_app, width=390)
-    for view in ("quality-scatter", "spectrum-heatmap", "decision-tree"):
-        assert view_canvas_drawn(page, view, tmp_path), f"{view} did not draw at 390 px"
-    # nothing wider than the phone: no horizontal scrolling of the page
-    assert page.evaluate("() => document.documentElement.scrollWidth") <= 400
+    # every tab within reach: the tab row wraps instead of being cut at the phone's width
+    for title in SECTIONS:
+        box = page.locator(".bk-tab", has_text=title).first.bounding_box()
+        assert box and 0 <= box["x"] and box["x"] + box["width"] <= 390, (title, box)
     screenshot(page, "dashboard-390")
+    for view in ("quality-scatter", "spectrum-heatmap", "decision-tree"):
+        show_view(page, view)
+        assert view_canvas_drawn(page, view, tmp_path), f"{view} did not draw at 390 px"
+        # nothing wider than the phone: no horizontal scrolling of the page
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 400, view
 
 
 def active_steps(page) -> list[str]:
@@ -68,16 +81,24 @@ def test_widget_changes_recommendation_and_tree_path(page_factory, served_app: s
     assert "Priority: quality" not in active_steps(page)
 
 
-def test_selection_in_scatter_highlights_heatmap_and_efficiency(page_factory, served_app: str) -> None:
+def test_selection_in_scatter_highlights_heatmap_and_efficiency(page_factory, served_app: str, tmp_path: Path) -> None:
     page = open_app(page_factory, served_app)
+    show_view(page, "quality-scatter")
     select_in_chart(page, "quality-scatter", "quality_source", "Q4_K_M")
     page.get_by_text("Selected: Q4_K_M").first.wait_for(timeout=INTERACTION_TIMEOUT_MS)
-    for view in ("spectrum-heatmap", "quality-bars", "efficiency-lines", "efficiency-bars"):
+    wait_for_emphasis(page, "quality-bars", ["Q4_K_M"])  # built with the scatter, before the selection
+    # charts of tabs opened after the selection are built with it
+    for view in ("spectrum-heatmap", "efficiency-lines", "efficiency-bars"):
+        show_view(page, view)
         wait_for_emphasis(page, view, ["Q4_K_M"])
-    # and back: selecting in the heatmap highlights the scatter
+    # and back: selecting in the heatmap highlights the scatter, whose tab is hidden, and it shows so when opened
+    show_view(page, "spectrum-heatmap")
     select_in_chart(page, "spectrum-heatmap", "detail", "IQ2_XS")
     page.get_by_text("Selected: IQ2_XS").first.wait_for(timeout=INTERACTION_TIMEOUT_MS)
     wait_for_emphasis(page, "quality-scatter", ["IQ2_XS"])
+    show_view(page, "quality-scatter")
+    wait_for_emphasis(page, "quality-scatter", ["IQ2_XS"])
+    assert view_canvas_drawn(page, "quality-scatter", tmp_path)
     page.get_by_role("button", name="Clear selection").click()
     page.get_by_text("Selected: none").first.wait_for(timeout=INTERACTION_TIMEOUT_MS)
     for view in ("spectrum-heatmap", "quality-scatter"):

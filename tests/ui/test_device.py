@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.ui.conftest import open_app, screenshot
+from tests.ui.conftest import open_app, screenshot, show_view
 
 pytestmark = pytest.mark.ui
 
@@ -41,7 +41,9 @@ def test_picking_a_gpu_sets_its_memory_and_shows_tokens_per_s(page_factory, serv
     assert re.search(r"~[\d.]+ tokens/s", summary(page))
     page.get_by_text(re.compile(r"on your device: \d+ of 32 layers on the GPU, ~[\d.]+")).first.wait_for()
     page.get_by_text(re.compile(r"GeForce RTX 4090: 24 GB of GPU memory, 1010 GB/s")).first.wait_for()
+    screenshot(page, "device-4090-1440")
     # the spectrum's speed column now shows the estimate for this model on this card
+    show_view(page, "spectrum-heatmap")
     labels = page.evaluate(
         """() => {
           for (const doc of window.Bokeh.documents) for (const m of doc.all_models) {
@@ -53,7 +55,6 @@ def test_picking_a_gpu_sets_its_memory_and_shows_tokens_per_s(page_factory, serv
         }"""
     )
     assert any("Llama-3.1-8B on GeForce RTX 4090" in x for x in labels)
-    screenshot(page, "device-4090-1440")
 
 
 def test_apple_chip_budget_is_the_metal_limit_with_its_note(page_factory, served_app: str) -> None:

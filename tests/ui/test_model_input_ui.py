@@ -12,7 +12,7 @@ import pytest
 from dashboard.memory import ModelSpec
 from tests.gguf_writer import write_gguf
 from tests.test_quant_labels import kld_log_labelled
-from tests.ui.conftest import open_app, screenshot, source, sources
+from tests.ui.conftest import open_app, screenshot, show_view, source, sources
 
 pytestmark = pytest.mark.ui
 
@@ -55,6 +55,8 @@ def summary(page) -> str:
 
 def test_a_pasted_qwen3_moe_config_is_the_30b_model_with_an_honest_fit(page_factory, served_app: str) -> None:
     page = open_app(page_factory, served_app)
+    # the model-size charts built before the paste follow it (their model-group selector once hung the session)
+    show_view(page, "model-frontier")
     open_models_card(page)
     paste_config(page, "qwen3_30b_a3b")
     page.get_by_text("30.53B parameters").first.wait_for(timeout=60_000)
@@ -101,6 +103,7 @@ def test_an_opened_gguf_gives_its_exact_size(page_factory, served_app: str, tmp_
     write_gguf(path, spec, "Q4_K_M")
     size = path.stat().st_size
     page = open_app(page_factory, served_app + "?theme=dark")
+    show_view(page, "model-frontier")  # built before the file is opened
     open_models_card(page)
     page.locator("input.gguf-file-input").set_input_files(str(path))
     message = page.get_by_text(f"{size:,} bytes").first
@@ -120,9 +123,11 @@ def test_a_kld_log_labelled_ud_q2_k_xl_shows_as_written(page_factory, served_app
     page.get_by_role("textbox", name="Paste measurements").fill(kld_log_labelled("UD-Q2_K_XL", "Q2_K - Medium"))
     page.get_by_role("button", name="Add to charts").click()
     page.get_by_text("Added 1 row(s) for Meta Llama 3 8B (UD-Q2_K_XL)").first.wait_for(timeout=60_000)
+    show_view(page, "spectrum-heatmap")  # built after the paste
     page.wait_for_function(JS_HAS_ROW, arg="UD-Q2_K_XL", timeout=30_000)
     rows = [r for s in sources(page, "spectrum-heatmap", "detail") for r in s["row"]]
     assert any(r.startswith("UD-Q2_K_XL · ") for r in rows)
+    show_view(page, "quality-scatter")
     assert "UD-Q2_K_XL" in source(page, "quality-scatter", "quality_source")["quant"]
     screenshot(page, "model-input-ud-label-390")
 

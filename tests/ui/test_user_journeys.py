@@ -16,6 +16,7 @@ from tests.ui.conftest import (
     open_app,
     paste_measurements,
     selected_rows,
+    show_view,
     source,
     wait_for_render,
     wait_for_values,
@@ -60,6 +61,7 @@ JS_SCROLL_WIDTHS = """
 def test_clicking_a_sweet_spot_cell_uses_its_model_and_memory(page_factory, served_app: str) -> None:
     page = open_app(page_factory, served_app)
     page.get_by_text("Llama-3.1-8B on 24 GB at 8K context").first.wait_for()
+    show_view(page, "sweet-spots")
     frame = page.locator(".view-sweet-spots .bk-CartesianFrame").first
     frame.scroll_into_view_if_needed()
     box = frame.bounding_box()
@@ -71,6 +73,7 @@ def test_clicking_a_sweet_spot_cell_uses_its_model_and_memory(page_factory, serv
     (cell,) = selected_rows(page, "sweet-spots", "fit_code")
     model, vram = cell["model"], cell["vram"]
     assert vram == "80 GB" and model != "Llama-3.1-8B"
+    show_view(page, "memory-breakdown")  # the recommendation's tab
     page.get_by_text(f"{model} on 80 GB at 8K context").first.wait_for(timeout=30_000)
     assert page.locator("select").first.input_value() == model
     assert page.get_by_role("textbox", name="GPU memory (GB)").input_value() == "80"
@@ -86,6 +89,7 @@ def test_a_user_f16_row_keeps_the_efficiency_bars(page_factory, served_app: str)
         f"model,quant,file_size_gib,perplexity\n{name},F16,13.5,5.9\n{name},Q4_K_M,4.1,6.02\n{name},Q8_0,7.1,5.89\n",
     )
     page.get_by_text(f"Added 3 row(s) for {name}").first.wait_for(timeout=30_000)
+    show_view(page, "efficiency-bars")
     wait_for_values(page, "efficiency-bars", "model_label", "(yours)")
     bars = source(page, "efficiency-bars", "per_gb_label")
     assert {"Q2_K", "Q4_K_M", "Q8_0"} <= set(bars["quant"])
