@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from dashboard.views.common import contrast_ratio
-from tests.ui.conftest import INTERACTION_TIMEOUT_MS, open_app, select_in_chart, wait_for_emphasis
+from tests.ui.conftest import INTERACTION_TIMEOUT_MS, open_app, select_in_chart, show_view, wait_for_emphasis
 
 pytestmark = pytest.mark.ui
 
@@ -85,9 +85,9 @@ def test_a_selection_started_in_the_spectrum_dims_it_and_highlights_compression_
     """The spectrum stayed at full strength when the selection started there; the compression line and the
     sweet-spots grid never highlighted."""
     page = open_app(page_factory, served_app)
+    show_view(page, "spectrum-heatmap")
     select_in_chart(page, "spectrum-heatmap", "detail", "Q8_0")
-    for view in ("spectrum-heatmap", "compression-line", "quality-bars"):
-        wait_for_emphasis(page, view, ["Q8_0"])
+    wait_for_emphasis(page, "spectrum-heatmap", ["Q8_0"])
     # the spectrum's own cells, drawn as "not selected" by Bokeh, keep the dimming
     page.wait_for_function(
         "([js, view]) => { const a = eval(js)(view); const qs = Object.keys(a);"
@@ -95,7 +95,12 @@ def test_a_selection_started_in_the_spectrum_dims_it_and_highlights_compression_
         arg=[NOT_SELECTED_ALPHA, "spectrum-heatmap"],
         timeout=INTERACTION_TIMEOUT_MS,
     )
+    # the Quality tab's charts, opened after the selection
+    show_view(page, "quality-bars")
+    for view in ("compression-line", "quality-bars"):
+        wait_for_emphasis(page, view, ["Q8_0"])
     # sweet spots: a cell is strong when its type (the best-model row says "<model> <type>") is the selection
+    show_view(page, "sweet-spots")
     page.wait_for_function(
         """() => { const s = window.__charts.sources('sweet-spots', 'emphasis')[0]; if (!s) return false;
           return s.quant.every((q, i) => (q.split(' ').pop() === 'Q8_0') === (+s.emphasis[i] === 1))
@@ -108,6 +113,7 @@ def test_a_drag_in_the_scatter_selects(page_factory: object, served_app: str) ->
     """Dragging panned the axes away (to -2 GiB): box select had to be chosen first."""
     page = open_app(page_factory, served_app)
     page.get_by_text("none (click or drag in a chart)").first.wait_for()
+    show_view(page, "quality-scatter")
     frame = page.locator(".view-quality-scatter .bk-CartesianFrame").first
     frame.scroll_into_view_if_needed()
     box = frame.bounding_box()
@@ -117,6 +123,7 @@ def test_a_drag_in_the_scatter_selects(page_factory: object, served_app: str) ->
     page.mouse.move(box["x"] + box["width"] - 2, box["y"] + box["height"] - 2, steps=8)
     page.mouse.up()
     page.get_by_text("none (click or drag in a chart)").first.wait_for(state="hidden", timeout=INTERACTION_TIMEOUT_MS)
+    show_view(page, "spectrum-heatmap")
     wait_for_emphasis(page, "spectrum-heatmap", sorted(source_quants(page)))
 
 
