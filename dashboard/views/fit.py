@@ -208,6 +208,7 @@ class MemoryBreakdown(pn.viewable.Viewer):
         )
         self._figure.css_classes = ["view-memory-breakdown"]  # tests and embedders find the chart by this class
         self._figure.legend.orientation = "horizontal"
+        self._figure.legend.ncols = 2  # three in a row were wider than a phone's chart ("compute + outp")
         self._figure.legend.label_text_font_size = "8pt"
         self._figure.add_layout(self._figure.legend[0], "below")  # outside the bars, also on phones
         self._figure.xaxis.major_label_orientation = 0.5
@@ -250,7 +251,8 @@ class MemoryBreakdown(pn.viewable.Viewer):
             self._source.data = data
         self._figure.y_range.end = self._y_end(data["total"])
         self._budget.location = budget
-        self._figure.title.text = f"Memory needed; dashed line: your {budget:g} GB budget"
+        # short: a Bokeh title does not wrap, and a longer one was cut at 390 px
+        self._figure.title.text = f"Memory needed; dashed: your {budget:g} GB"
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(
