@@ -20,6 +20,8 @@
 * memory (only with ``--only memory``; several minutes): one ``panel serve`` process's resident memory through
   the real page: idle, while one session pastes 500 distinct architectures, with a session holding 100,000 user
   rows, and after each session is closed (target: back within 10% of idle).
+* worst (only with ``--only worst``): CPU time of the worst allowed inputs in one session with every chart built:
+  a config.json of the largest architecture (worker thread / event loop) and 5 MB of the slowest log shape.
 * site: first paint in one browser run, Pyodide's CDN routed to local files: the static site's first chart (the
   first screen's SVG), whole first screen (the live Bokeh charts drawn) and first interaction (a hover shows the
   tooltip), the served app's first chart (warm), and the same for ``--reference PATH`` (a local copy of another
@@ -435,6 +437,58 @@ def bench_load(num_procs: int = 2, phases: tuple[str, ...] = ("many", "paste")) 
     return out
 
 
+def bench_worst_inputs() -> dict[str, object]:
+    """CPU time of the worst allowed inputs in one session with every chart built (a Bokeh document, no server):
+    for a config.json, what runs in the worker thread (reading it, ``state.precompute_for``) and what then runs
+    on the event loop (``use_config_spec``: the recompute and the redraw); 5 MB of the slowest llama-perplexity
+    shape (parsed in the worker, refused); and a plain GPU-memory change, for comparison."""
+    import panel as pn
+    from bokeh.document import Document
+
+    from dashboard.app import build_app
+    from dashboard.hf_config import spec_from_hf_config
+    from dashboard.ingest import InputError, parse_measurements
+    from dashboard.state import precompute_for
+
+    doc = Document()
+    pn.state.curdoc = doc
+    template = build_app()
+    template.server_doc(doc)
+    constraints = template.explorer.constraints
+
+    def gpu_memory_changes() -> dict[str, float]:
+        samples = []
+        for v in (12.0, 16.0, 24.0, 32.0, 48.0, 10.0, 20.0, 40.0):
+            t0 = time.process_time()
+            constraints.vram_gb = v
+            samples.append((time.process_time() - t0) * 1000)
+        return percentiles(samples)
+
+    plain_changes = gpu_memory_changes()
+    worker, loop = [], []
+    for i in range(3):  # distinct architectures: no cache answers
+        t0 = time.process_time()
+        spec = spec_from_hf_config(json.dumps(worst_config(10 + i)))
+        precompute_for(constraints, spec)
+        t1 = time.process_time()
+        constraints.use_config_spec(spec)
+        worker.append((t1 - t0) * 1000)
+        loop.append((time.process_time() - t1) * 1000)
+    t0 = time.process_time()
+    try:
+        parse_measurements(WORST_LOG, model="m", quant="Q4_K_M")
+    except InputError:
+        pass
+    log_ms = (time.process_time() - t0) * 1000
+    return {
+        "gpu_memory_change_cpu_ms": plain_changes,
+        "gpu_memory_change_with_the_largest_model_cpu_ms": gpu_memory_changes(),
+        "largest_config_worker_thread_cpu_ms": percentiles(worker),
+        "largest_config_event_loop_cpu_ms": percentiles(loop),
+        "slowest_5mb_log_parse_cpu_ms": round(log_ms, 1),
+    }
+
+
 MEMORY_ARCHITECTURES = 500
 MEMORY_USER_ROWS = 100_000
 SESSION_CLEANUP_WAIT_S = 45  # Bokeh drops a closed session after --unused-session-lifetime (15 s), checked every 17 s
@@ -760,7 +814,7 @@ def machine() -> dict[str, object]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["model", "speed", "app", "site", "load", "memory"], action="append")
+    parser.add_argument("--only", choices=["model", "speed", "app", "site", "load", "memory", "worst"], action="append")
     parser.add_argument("--num-procs", type=int, default=2, help="server processes for the load benchmark")
     parser.add_argument("--runs", type=int, default=5, help="page loads per measured page (site part)")
     parser.add_argument(
@@ -779,6 +833,7 @@ def main(argv: list[str] | None = None) -> int:
         benches["site"] = lambda: bench_site(args.reference, args.runs)
         benches["load"] = lambda: bench_load(args.num_procs, tuple(args.load_phase or ("many", "paste")))
         benches["memory"] = bench_memory
+        benches["worst"] = bench_worst_inputs
         results[part] = benches[part]()
     args.json.write_text(json.dumps(results, indent=2))
     print(f"\n{'benchmark':58s} value")
