@@ -445,16 +445,18 @@ def bench_worst_inputs() -> dict[str, object]:
     import panel as pn
     from bokeh.document import Document
 
-    from dashboard.app import build_app
+    from dashboard.app import build_app, sync_url
     from dashboard.hf_config import spec_from_hf_config
     from dashboard.ingest import InputError, parse_measurements
-    from dashboard.state import precompute_for
+    from dashboard.state import Explorer, precompute_for
 
     doc = Document()
     pn.state.curdoc = doc
-    template = build_app()
+    explorer = Explorer()
+    template = build_app(explorer)
+    sync_url(explorer.constraints, pn.pane.Alert(visible=False))  # as in a served session: the URL kept in step
     template.server_doc(doc)
-    constraints = template.explorer.constraints
+    constraints = explorer.constraints
 
     def gpu_memory_changes() -> dict[str, float]:
         samples = []
