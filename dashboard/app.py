@@ -20,7 +20,7 @@ import param
 from panel.io.location import Location
 
 from dashboard.state import TEMPLATE_URL_PARAMETERS, URL_PARAMETERS, Explorer, UserConstraints
-from dashboard.views.common import one_document_walk
+from dashboard.views.common import one_document_walk, release_freed_memory
 from dashboard.views.compare import CrossSizeChart, ModelFrontier
 from dashboard.views.efficiency import EfficiencyCharts
 from dashboard.views.fit import MemoryBreakdown, SweetSpots
@@ -196,6 +196,8 @@ def build_app(explorer: Explorer | None = None) -> pn.template.BaseTemplate:
         notices = explorer.constraints.apply_query(_query())
     # every chart a change redraws, redrawn in one batch (one walk of the document's models)
     explorer.announcing = partial(one_document_walk, pn.state.curdoc)
+    if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+        pn.state.on_session_destroyed(release_freed_memory)  # what the session held goes back to the system
     notice = pn.pane.Alert(
         "<br>".join(html.escape(n) for n in notices), alert_type="warning", visible=bool(notices), name="url-notice"
     )

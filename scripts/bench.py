@@ -259,6 +259,23 @@ LOAD_BOUND_S = 900  # the whole load benchmark stops after this, whatever state 
 THINK_SECONDS = (2.0, 4.0)  # a person reads the answer before the next change
 
 
+def _cpu_seconds(pgid: int | None = None) -> float:
+    """CPU time (user + system, s) of the processes in process group ``pgid``, or of the whole machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    if pgid is None:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        return (int(fields[0]) + int(fields[1]) + int(fields[2])) / tick  # user, nice, system
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parts = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(parts[2]) == pgid:  # field 5: process group
+            total += int(parts[11]) + int(parts[12])  # fields 14, 15: utime, stime
+    return total / tick
+
+
 def _serve(num_procs: int):
     """``panel serve`` on loopback with ``num_procs`` processes (the README's deployment command)."""
     import contextlib
@@ -272,13 +289,20 @@ def _serve(num_procs: int):
         cmd = [sys.executable, "-m", "panel", "serve", "dashboard/app.py", "--port", str(port)]
         cmd += ["--address", "127.0.0.1", "--allow-websocket-origin", f"127.0.0.1:{port}"]
         cmd += ["--num-procs", str(num_procs)]
+        from dashboard.views.common import SERVER_MEMORY_ENV
+
         proc = subprocess.Popen(
-            cmd, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            cmd,
+            cwd=REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, **SERVER_MEMORY_ENV},  # as the README's deployment runs it
         )
         try:
             url = f"http://127.0.0.1:{port}/app"
             wait_for(url, timeout_s=180)
-            yield url
+            yield url, proc.pid  # the server's process group (start_new_session): for its CPU time
         finally:
             os.killpg(proc.pid, signal.SIGTERM)  # the forked worker processes too
             proc.wait(timeout=30)
@@ -395,7 +419,10 @@ def bench_load(num_procs: int = 2, phases: tuple[str, ...] = ("many", "paste")) 
                 pages.append(await _open(ctx, url, errors))
                 opens.append((time.perf_counter() - t0) * 1000)
                 print(f"  session {i + 1} open ({opens[-1]:.0f} ms)", file=sys.stderr, flush=True)
+            server0, machine0, t0 = _cpu_seconds(server_pgid[0]), _cpu_seconds(), time.monotonic()
             await asyncio.gather(*(_session_loop(p, LOAD_SECONDS, i, many, late) for i, p in enumerate(pages)))
+            wall_s = time.monotonic() - t0
+            server_s, machine_s = _cpu_seconds(server_pgid[0]) - server0, _cpu_seconds() - machine0
             print(f"  {len(many)} widget changes timed", file=sys.stderr, flush=True)
             await browser.close()
         return {
@@ -403,6 +430,10 @@ def bench_load(num_procs: int = 2, phases: tuple[str, ...] = ("many", "paste")) 
             "page_open_to_idle_ms": percentiles(opens),
             f"{LOAD_SESSIONS}_sessions_widget_change_ms": percentiles(many),
             f"{LOAD_SESSIONS}_sessions_changes_not_shown_within_{CHANGE_TIMEOUT_S}_s": len(late),
+            # where the cores went while the sessions changed widgets: the server's processes, and everything
+            # (the browser's 20 pages, other work on the machine)
+            "server_cpu_cores_used": round(server_s / wall_s, 2),
+            "machine_cpu_cores_used": round(machine_s / wall_s, 2),
             "page_errors": errors[:5],
         }
 
@@ -426,13 +457,15 @@ def bench_load(num_procs: int = 2, phases: tuple[str, ...] = ("many", "paste")) 
         }
 
     out: dict[str, object] = {}
+    server_pgid = [0]
     if "many" in phases:
-        with _serve(num_procs) as url:
+        with _serve(num_procs) as (url, pgid):
+            server_pgid[0] = pgid
             out.update(asyncio.run(asyncio.wait_for(many_sessions(url), timeout=LOAD_BOUND_S)))
         print(f"  {json.dumps(out)}", file=sys.stderr, flush=True)  # kept should the next phase fail
     if "paste" in phases:
         # one process: the paster and the other session share one event loop, the worst case
-        with _serve(1) as url:
+        with _serve(1) as (url, _pgid):
             out.update(asyncio.run(asyncio.wait_for(beside_a_paster(url), timeout=LOAD_BOUND_S)))
     return out
 
@@ -503,7 +536,7 @@ def _rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def bench_memory() -> dict[str, object]:
+def bench_memory(architectures: int = MEMORY_ARCHITECTURES) -> dict[str, object]:
     """Server memory through the real page (one ``panel serve`` process, loopback, its resident set size read
     from /proc): idle (after one plain session opened and closed), while one session pastes 500 distinct
     architectures ("Use this model", each confirmed), with a session holding 100,000 of the user's rows, and after
@@ -518,8 +551,11 @@ def bench_memory() -> dict[str, object]:
     port = free_port()
     cmd = [sys.executable, "-m", "panel", "serve", "dashboard/app.py", "--port", str(port), "--address", "127.0.0.1"]
     cmd += ["--allow-websocket-origin", f"127.0.0.1:{port}"]
-    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    out: dict[str, object] = {}
+    from dashboard.views.common import SERVER_MEMORY_ENV
+
+    env = {**os.environ, **SERVER_MEMORY_ENV}  # the README's deployment setting
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    out: dict[str, object] = {"server_environment": SERVER_MEMORY_ENV}
     try:
         url = f"http://127.0.0.1:{port}/app"
         wait_for(url, timeout_s=180)
@@ -549,7 +585,7 @@ def bench_memory() -> dict[str, object]:
             button = page.get_by_role("button", name="Use this model")
             curve = {}
             t0 = time.perf_counter()
-            for i in range(MEMORY_ARCHITECTURES):
+            for i in range(architectures):
                 config = {
                     "_name_or_path": f"pasted-{i}",
                     "model_type": "llama",
@@ -563,10 +599,10 @@ def bench_memory() -> dict[str, object]:
                 box.fill(json.dumps(config))
                 button.click()
                 page.get_by_text(f"Using pasted-{i} (").first.wait_for(timeout=120_000)
-                if (i + 1) in (1, 100, 200, 300, 400, 500):
+                if (i + 1) in (1, 100, 200, 300, 400, 500) or i + 1 == architectures:
                     curve[i + 1] = _rss_mib(proc.pid)
                     print(f"  {i + 1} architectures pasted: {curve[i + 1]} MiB", file=sys.stderr, flush=True)
-            out["pastes_per_s"] = round(MEMORY_ARCHITECTURES / (time.perf_counter() - t0), 2)
+            out["pastes_per_s"] = round(architectures / (time.perf_counter() - t0), 2)
             out["while_pasting_architectures_mib"] = curve
             out["after_that_session_closed_mib"] = closed(ctx)
 
@@ -818,6 +854,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=["model", "speed", "app", "site", "load", "memory", "worst"], action="append")
     parser.add_argument("--num-procs", type=int, default=2, help="server processes for the load benchmark")
+    parser.add_argument("--architectures", type=int, default=MEMORY_ARCHITECTURES, help="distinct pastes (memory part)")
     parser.add_argument("--runs", type=int, default=5, help="page loads per measured page (site part)")
     parser.add_argument(
         "--load-phase", choices=["many", "paste"], action="append", help="only this part of the load benchmark"
@@ -834,7 +871,7 @@ def main(argv: list[str] | None = None) -> int:
         benches = {"model": bench_model, "speed": bench_speed_estimate, "app": bench_app}
         benches["site"] = lambda: bench_site(args.reference, args.runs)
         benches["load"] = lambda: bench_load(args.num_procs, tuple(args.load_phase or ("many", "paste")))
-        benches["memory"] = bench_memory
+        benches["memory"] = lambda: bench_memory(args.architectures)
         benches["worst"] = bench_worst_inputs
         results[part] = benches[part]()
     args.json.write_text(json.dumps(results, indent=2))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import gc
 import html
 import sys
 import threading
@@ -231,3 +233,24 @@ def one_document_walk(doc: Any) -> Iterator[None]:
         yield
     finally:
         models._pop_freeze()
+
+
+# What the served app's process is started with so that memory a closed session freed goes back to the system
+# (README, Deployment; scripts/serve.py sets it): CPython's small objects from the C allocator, which
+# ``malloc_trim`` can return, and polars' jemalloc returning freed pages at once instead of keeping them.
+SERVER_MEMORY_ENV = {"PYTHONMALLOC": "malloc", "_RJEM_MALLOC_CONF": "dirty_decay_ms:0,muzzy_decay_ms:0"}
+
+
+def release_freed_memory(*_args: object) -> None:
+    """Collect the closed session's reference cycles and hand the freed memory back to the system.
+
+    Called when a session is destroyed. Without it a server that held a session with 100,000 user rows stayed
+    ~100 MiB above its idle size after the session closed (nothing referenced the rows any more: the allocators
+    kept the freed pages). ``malloc_trim`` exists in glibc only; elsewhere (and in the browser build) this only
+    collects.
+    """
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
