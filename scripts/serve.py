@@ -5,15 +5,13 @@
 Tornado answers a request whose request line and headers exceed its ``max_header_size`` (64 KiB by default) by
 closing the connection: a long link (a 100 KB query) got an empty response, before the app could say anything.
 ``panel serve`` has no option for it; ``pn.serve`` passes ``http_server_kwargs`` to Tornado's HTTP server, so
-here links up to MAX_REQUEST_HEADER_BYTES are answered: the page opens and names the values it ignored. It
-also starts the process with ``views.common.SERVER_MEMORY_ENV``, so a closed session's memory goes back to the
-system.
+here links up to MAX_REQUEST_HEADER_BYTES are answered: the page opens and names the values it ignored. Start it
+with ``views.common.SERVER_MEMORY_ENV`` in the environment, as the README's deployment command does.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -32,13 +30,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--num-procs", type=int, default=1, help="server processes (0: one per core)")
     parser.add_argument("--allow-websocket-origin", action="append", default=[], help="HOST[:PORT], repeatable")
     args = parser.parse_args(argv)
-
-    from dashboard.views.common import SERVER_MEMORY_ENV
-
-    if any(os.environ.get(k) != v for k, v in SERVER_MEMORY_ENV.items()):
-        # the allocators read these when the process starts: start again with them
-        argv = sys.argv[1:] if argv is None else argv
-        os.execve(sys.executable, [sys.executable, __file__, *argv], {**os.environ, **SERVER_MEMORY_ENV})
 
     import panel as pn
 
