@@ -158,7 +158,12 @@ def on_demand_tabs(sections: list[tuple[str, Callable[[], pn.viewable.Viewable]]
     at once) and kept afterwards, so the first render holds only the first tab's charts."""
     holders = [
         pn.Column(
-            pn.pane.HTML(needs_python_html(title), sizing_mode="stretch_width"), name=title, sizing_mode="stretch_width"
+            pn.pane.HTML(needs_python_html(title), sizing_mode="stretch_width"),
+            name=title,
+            sizing_mode="stretch_width",
+            # a style: Panel derives a layout's min-width from its children's, and the spectrum's 620 px chart
+            # (which scrolls in its own box) widened the whole page on a phone once its tab was opened
+            styles={"min-width": "0"},
         )
         for title, _ in sections
     ]
@@ -171,7 +176,9 @@ def on_demand_tabs(sections: list[tuple[str, Callable[[], pn.viewable.Viewable]]
         holders[index].objects = [sections[index][1]()]
 
     open_tab(0)
-    tabs = pn.Tabs(*holders, sizing_mode="stretch_width", name="views", stylesheets=[TABS_CSS])
+    tabs = pn.Tabs(
+        *holders, sizing_mode="stretch_width", name="views", stylesheets=[TABS_CSS], styles={"min-width": "0"}
+    )
     tabs.param.watch(lambda event: open_tab(event.new), "active")
     return tabs
 

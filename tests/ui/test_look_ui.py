@@ -5,8 +5,16 @@ from __future__ import annotations
 
 import pytest
 
+from dashboard.app import SECTIONS
 from dashboard.views.common import contrast_ratio
-from tests.ui.conftest import INTERACTION_TIMEOUT_MS, open_app, select_in_chart, show_view, wait_for_emphasis
+from tests.ui.conftest import (
+    INTERACTION_TIMEOUT_MS,
+    open_app,
+    select_in_chart,
+    show_tab,
+    show_view,
+    wait_for_emphasis,
+)
 
 pytestmark = pytest.mark.ui
 
@@ -131,3 +139,13 @@ def source_quants(page: object) -> list[str]:
     """The quant types the sidebar lists as selected."""
     text = page.get_by_text("Selected:", exact=True).first.locator("xpath=..").inner_text()
     return [q.strip() for q in text.split("Selected:", 1)[1].split(",") if q.strip()]
+
+
+def test_no_tab_widens_the_phone_page(page_factory: object, served_app: str) -> None:
+    """Opening the Spectrum tab (its 620 px chart scrolls in its own box) widened the page to 635 px at 390 px."""
+    page = open_app(page_factory, served_app, width=390)
+    widths = "() => ['main', 'content'].map(id => document.getElementById(id).scrollWidth)"
+    for title in SECTIONS:
+        show_tab(page, title)
+        assert max(page.evaluate(widths)) <= 390, title
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
