@@ -306,6 +306,11 @@ def _serve(num_procs: int):
         finally:
             os.killpg(proc.pid, signal.SIGTERM)  # the forked worker processes too
             proc.wait(timeout=30)
+            time.sleep(2)
+            try:  # forked workers that outlived their parent's SIGTERM (seen with --num-procs 2)
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     return run()
 
