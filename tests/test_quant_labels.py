@@ -3,8 +3,6 @@ placed by its measured size; text that is not a label is refused."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import polars as pl
 import pytest
 
@@ -12,8 +10,7 @@ from dashboard.frames import spectrum_cells
 from dashboard.ingest import InputError, parse_measurements
 from dashboard.quant_labels import base_type, label_in_log, normalise
 from dashboard.state import Explorer
-
-FIXTURES = Path(__file__).parent / "fixtures"
+from tests.perplexity_logs import kld_log_labelled
 
 
 @pytest.mark.parametrize(
@@ -52,14 +49,6 @@ def test_csv_rows_keep_their_labels_and_bases() -> None:
     )
     assert df["quant"].to_list() == ["UD-Q4_K_XL", "IQ2_KL"]
     assert df["quant_base"].to_list() == ["Q4_K_M", None]
-
-
-def kld_log_labelled(label: str, file_type: str) -> str:
-    """The repository's llama-perplexity KLD log, as loaded from a file named with ``label``."""
-    text = (FIXTURES / "llama_perplexity_kld_q4_k_m.txt").read_text(encoding="utf-8")
-    return text.replace("Meta-Llama-3-8B-Q4_K_M.gguf", f"/models/Qwen3-30B-A3B-{label}.gguf").replace(
-        "Q4_K - Medium", file_type
-    )
 
 
 def test_a_kld_log_takes_its_label_from_the_file_name() -> None:

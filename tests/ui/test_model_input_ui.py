@@ -11,7 +11,7 @@ import pytest
 
 from dashboard.memory import ModelSpec
 from tests.gguf_writer import write_gguf
-from tests.test_quant_labels import kld_log_labelled
+from tests.perplexity_logs import kld_log_labelled
 from tests.ui.conftest import open_app, screenshot, show_view, source, sources
 
 pytestmark = pytest.mark.ui
