@@ -331,3 +331,19 @@ def test_efficiency_lines_legend_is_under_the_chart(explorer: Explorer) -> None:
         assert quant in text and colour in text
     fig = rendered_charts(view)["efficiency-lines"]
     assert not any(legend.visible and legend.items for legend in fig.legend)
+
+
+# a bold Bokeh title of about this many characters fits a 390 px phone's chart (it does not wrap)
+MAX_PHONE_TITLE_CHARS = 40
+
+
+def test_cross_size_titles_fit_a_phone() -> None:
+    """The title "Qwen2-Instruct GGUF cards; sizes estimated" was cut at 390 px; the estimate is said on the axis."""
+    view = CrossSizeChart()
+    estimated_seen = False
+    for table in view.param.table.objects:
+        view.table = table
+        fig = view._figure
+        assert len(fig.title.text) <= MAX_PHONE_TITLE_CHARS, fig.title.text
+        estimated_seen |= "estimated" in fig.xaxis[0].axis_label
+    assert estimated_seen  # the Qwen2 cards' sizes are estimated

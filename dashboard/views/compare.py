@@ -316,7 +316,9 @@ class CrossSizeChart(pn.viewable.Viewer):
         self._legend.items = items
         estimated = df.height and not df["size_basis"].str.starts_with("measured").all()
         # the table's short name: the method in brackets is in the selector above the chart
-        self._figure.title.text = self.table.split(" (")[0] + ("; sizes estimated" if estimated else "")
+        self._figure.title.text = self.table.split(" (")[0]
+        # on the axis, not in the title: a Bokeh title does not wrap, and "...; sizes estimated" was cut at 390 px
+        self._figure.xaxis.axis_label = "File size (GiB, estimated)" if estimated else "File size (GiB)"
 
     def __panel__(self) -> pn.viewable.Viewable:
         return pn.Column(
