@@ -20,7 +20,7 @@
 * memory (only with ``--only memory``; several minutes): one ``panel serve`` process's resident memory through
   the real page: idle, while one session pastes 500 distinct architectures, with a session holding 100,000 user
   rows, and after each session is closed (target: back within 10% of idle).
-* worst (only with ``--only worst``): CPU time of the worst allowed inputs in one session with every chart built:
+* worst (only with ``--only worst``): CPU time of the worst allowed inputs in one session as it first opens:
   a config.json of the largest architecture (worker thread / event loop) and 5 MB of the slowest log shape.
 * site: first paint in one browser run, Pyodide's CDN routed to local files: the static site's first chart (the
   first screen's SVG), whole first screen (the live Bokeh charts drawn) and first interaction (a hover shows the
@@ -476,7 +476,7 @@ def bench_load(num_procs: int = 2, phases: tuple[str, ...] = ("many", "paste")) 
 
 
 def bench_worst_inputs() -> dict[str, object]:
-    """CPU time of the worst allowed inputs in one session with every chart built (a Bokeh document, no server):
+    """CPU time of the worst allowed inputs in one session as it first opens (a Bokeh document, no server):
     for a config.json, what runs in the worker thread (reading it, ``state.precompute_for``) and what then runs
     on the event loop (``use_config_spec``: the recompute and the redraw); 5 MB of the slowest llama-perplexity
     shape (parsed in the worker, refused); and a plain GPU-memory change, for comparison."""
