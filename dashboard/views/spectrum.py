@@ -44,6 +44,9 @@ def spectrum_frame(explorer: Explorer, selected: list[str]) -> pd.DataFrame:
     return df
 
 
+SPECTRUM_MIN_WIDTH_PX = 780
+
+
 class SpectrumHeatmap(pn.viewable.Viewer):
     """Quant types x (size, quality, speed on each backend) coloured from worst (dark purple) to best (yellow)."""
 
@@ -136,13 +139,15 @@ class SpectrumHeatmap(pn.viewable.Viewer):
                 margin=(0, 10),
             ),
             self._note,
-            # on phones the 7-column grid keeps a readable width and scrolls sideways inside its own box
+            # on phones the 7-column grid keeps a readable width and scrolls sideways inside its own box: 780 px
+            # leave each column about 75 px beside the type names and the colour bar ("near-lossless" at 8 pt;
+            # at 620 px the cells were 50 px and their text ran over)
             scroll_box(
                 hv_pane(
-                    (heat * labels).opts(responsive=True, min_height=1150, min_width=620),
+                    (heat * labels).opts(responsive=True, min_height=1150, min_width=SPECTRUM_MIN_WIDTH_PX),
                     sizing_mode="stretch_width",
                     min_height=1150,
-                    min_width=620,
+                    min_width=SPECTRUM_MIN_WIDTH_PX,
                     name="spectrum-heatmap",
                 ),
             ),
