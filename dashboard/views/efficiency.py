@@ -163,7 +163,7 @@ class EfficiencyCharts(pn.viewable.Viewer):
                 hv.Dimension("model_label", label="Model", values=self._model_order(df)),
             ],
             vdims=[
-                hv.Dimension("pct_per_gb_saved", label="% perplexity added per GB saved (log)", range=(floor, None)),
+                hv.Dimension("pct_per_gb_saved", label="% perplexity per GB saved (log)", range=(floor, None)),
                 "emphasis",
                 "perplexity_added_pct",
                 "gb_saved",
