@@ -134,12 +134,14 @@ ALLOWED_HOSTS = ("cdn.jsdelivr.net",)
 # The worker's stages, in order (the badge shows which one runs and how many there are).
 STAGES = ("Loading pyodide", "Installing environment", "Executing code")
 
-# Panel's FastListTemplate sizes #sidebar as calc(100vh - 76px) plus 20 px of padding inside #content's
+# Panel's FAST template sizes #sidebar as calc(100vh - 76px) plus its 15 + 5 px vertical padding inside #content's
 # calc(100vh - 64px): the sidebar is 8 px too tall and the whole page scrolls by 8 px, which inside a blog's iframe
-# is a second scrollbar next to the dashboard's own. Phones (<= 700 px, the app's PHONE_CSS) stack it instead.
+# is a second scrollbar next to the dashboard's own. Its height is therefore its row's less that padding (not
+# `box-sizing: border-box`, which also took the 15 px of side padding from its width and cut its inputs at the
+# right edge). Phones (<= 700 px, the app's PHONE_CSS) stack it instead.
 # The FAST design's web font (Open Sans from Google) is dropped: system fonts.
 SITE_CSS = """<style id="static-site-css">
-  @media (min-width: 701px) { #sidebar { box-sizing: border-box; height: 100%; } }
+  @media (min-width: 701px) { #sidebar { height: calc(100% - 20px); } }
   :root { --body-font: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
 </style>
 """
