@@ -392,9 +392,10 @@ async def _paster_loop(page, seconds: float) -> int:
     return pastes
 
 
-def bench_load(num_procs: int = 2, phases: tuple[str, ...] = ("many", "paste")) -> dict[str, object]:
-    """20 sessions changing the GPU memory every 2-4 s for 60 s; then one session's widget changes while another
-    pastes the worst allowed inputs. Loopback only, bounded in sessions and time."""
+def bench_load(num_procs: int = 2, phases: tuple[str, ...] = ("many", "protocol", "paste")) -> dict[str, object]:
+    """20 sessions changing the GPU memory every 2-4 s for 60 s, in Chromium pages ("many") and through Bokeh's
+    client protocol without rendering ("protocol"); then one session's widget changes while another pastes the
+    worst allowed inputs ("paste"). Loopback only, bounded in sessions and time."""
     import asyncio
     import re
 
@@ -461,6 +462,112 @@ def bench_load(num_procs: int = 2, phases: tuple[str, ...] = ("many", "paste")) 
             "paste_phase_page_errors": errors[:5],
         }
 
+    async def protocol_clients(url: str) -> dict[str, object]:
+        """The same 20 sessions speaking Bokeh's websocket protocol directly (the messages a browser exchanges:
+        ACK, PULL-DOC, PATCH-DOC; nothing deserialised, nothing rendered), all on one event loop, so that on this
+        2-core machine the measure is the server's answer, not 20 renderers competing with it for the cores. A
+        change is timed from sending the new GPU memory to receiving the patch whose summary names it."""
+        from bokeh.util.token import generate_jwt_token, generate_session_id
+        from tornado.websocket import websocket_connect
+
+        def spinner_id(doc: object) -> str:
+            stack = [doc]
+            while stack:
+                node = stack.pop()
+                if isinstance(node, dict):
+                    attributes = node.get("attributes")
+                    if node.get("name") == "Spinner" and isinstance(attributes, dict):
+                        if attributes.get("title") == "GPU memory (GB)":
+                            return node["id"]
+                    stack.extend(node.values())
+                elif isinstance(node, list):
+                    stack.extend(node)
+            raise LookupError("no GPU memory spinner in the document")
+
+        counter = [0]
+
+        async def send(ws, msgtype: str, content: dict) -> None:
+            counter[0] += 1
+            await ws.write_message(json.dumps({"msgid": f"bench{counter[0]}", "msgtype": msgtype}))
+            await ws.write_message("{}")
+            await ws.write_message(json.dumps(content))
+
+        async def receive(ws) -> tuple[dict, str]:  # header, metadata, content, then the buffers' frame pairs
+            header = json.loads(await ws.read_message())
+            await ws.read_message()
+            content = await ws.read_message()
+            for _ in range(2 * header.get("num_buffers", 0)):
+                await ws.read_message()
+            return header, content
+
+        async def open_session():
+            session_id = generate_session_id()
+            ws = await websocket_connect(
+                url.replace("http", "ws", 1) + "/ws",
+                subprotocols=["bokeh", generate_jwt_token(session_id)],
+                max_message_size=100 * 2**20,
+            )
+            header, _ = await receive(ws)
+            if header["msgtype"] != "ACK":
+                raise RuntimeError(f"expected ACK, got {header['msgtype']}")
+            await send(ws, "PULL-DOC-REQ", {})
+            while True:
+                header, content = await receive(ws)
+                if header["msgtype"] == "PULL-DOC-REPLY":
+                    return ws, spinner_id(json.loads(content))
+
+        async def shown(ws, needle: str) -> None:
+            while True:
+                header, content = await receive(ws)
+                if header["msgtype"] == "PATCH-DOC" and needle in content:
+                    return
+
+        async def loop(i: int, ws, spinner: str, changes: list[float], late: list[int]) -> None:
+            rng, value = random.Random(i), 24.0
+            deadline = time.monotonic() + LOAD_SECONDS
+            while time.monotonic() < deadline:
+                previous, value = value, rng.choice([8, 12, 16, 24, 32, 48, 80]) + rng.randint(0, 19) / 2
+                if value == previous:
+                    value += 1
+                t0 = time.perf_counter()
+                event = {"kind": "ModelChanged", "model": {"id": spinner}, "attr": "value", "new": value}
+                await send(ws, "PATCH-DOC", {"events": [event]})
+                try:
+                    await asyncio.wait_for(shown(ws, f" on {value:g} GB at "), CHANGE_TIMEOUT_S)
+                    changes.append((time.perf_counter() - t0) * 1000)
+                except TimeoutError:
+                    changes.append(CHANGE_TIMEOUT_S * 1000.0)
+                    late.append(1)
+                await asyncio.sleep(rng.uniform(*THINK_SECONDS))
+            ws.close()
+
+        opens: list[float] = []
+        sessions = []
+        for _ in range(LOAD_SESSIONS):  # opened one after another, as the browser phase does
+            t0 = time.perf_counter()
+            sessions.append(await open_session())
+            opens.append((time.perf_counter() - t0) * 1000)
+        changes: list[float] = []
+        late: list[int] = []
+        server0, machine0, client0 = _cpu_seconds(server_pgid[0]), _cpu_seconds(), time.process_time()
+        t0 = time.monotonic()
+        await asyncio.gather(*(loop(i, ws, spinner, changes, late) for i, (ws, spinner) in enumerate(sessions)))
+        wall_s = time.monotonic() - t0
+        server_s, machine_s = _cpu_seconds(server_pgid[0]) - server0, _cpu_seconds() - machine0
+        client_s = time.process_time() - client0
+        print(f"  {len(changes)} widget changes timed (protocol clients)", file=sys.stderr, flush=True)
+        return {
+            "processes": num_procs,
+            "client": "Bokeh's websocket protocol spoken directly (no rendering, no document kept)",
+            "session_open_ms": percentiles(opens),
+            f"{LOAD_SESSIONS}_sessions_widget_change_ms": percentiles(changes),
+            f"{LOAD_SESSIONS}_sessions_changes_not_shown_within_{CHANGE_TIMEOUT_S}_s": len(late),
+            "server_cpu_cores_used": round(server_s / wall_s, 2),
+            "server_cpu_ms_per_change": round(server_s * 1000 / max(len(changes), 1), 1),
+            "client_cpu_cores_used": round(client_s / wall_s, 2),
+            "machine_cpu_cores_used": round(machine_s / wall_s, 2),
+        }
+
     out: dict[str, object] = {}
     server_pgid = [0]
     if "many" in phases:
@@ -468,6 +575,11 @@ def bench_load(num_procs: int = 2, phases: tuple[str, ...] = ("many", "paste")) 
             server_pgid[0] = pgid
             out.update(asyncio.run(asyncio.wait_for(many_sessions(url), timeout=LOAD_BOUND_S)))
         print(f"  {json.dumps(out)}", file=sys.stderr, flush=True)  # kept should the next phase fail
+    if "protocol" in phases:
+        with _serve(num_procs) as (url, pgid):
+            server_pgid[0] = pgid
+            out["protocol_clients"] = asyncio.run(asyncio.wait_for(protocol_clients(url), timeout=LOAD_BOUND_S))
+        print(f"  {json.dumps(out['protocol_clients'])}", file=sys.stderr, flush=True)
     if "paste" in phases:
         # one process: the paster and the other session share one event loop, the worst case
         with _serve(1) as (url, _pgid):
@@ -711,12 +823,16 @@ def bench_site(reference: Path | None = None, runs: int = 5) -> dict[str, object
             Router(origin, resolution, lock_wheels).handle(r)
 
         def memory_chart(page) -> tuple[list[tuple[float, float]], object]:
-            # Low over the bars (the canvas holds the legend below the axis), as the browser test hovers; the
+            # Over the bars (the canvas also holds the axis and the legend below), as the browser test hovers; the
             # tooltip's rows are in its own shadow root, which locators pierce.
             chart = page.locator(".view-memory-breakdown canvas").first
             chart.scroll_into_view_if_needed()
             box = chart.bounding_box()
-            points = [(box["x"] + box["width"] * fx, box["y"] + box["height"] * 0.55) for fx in (0.2, 0.4, 0.6, 0.8)]
+            points = [
+                (box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+                for fy in (0.4, 0.3, 0.5)
+                for fx in (0.3, 0.5, 0.7, 0.85)
+            ]
             return points, lambda pg: pg.locator(".bk-Tooltip").get_by_text("Quant").first.is_visible()
 
         def first_screen(page) -> None:
@@ -862,7 +978,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--architectures", type=int, default=MEMORY_ARCHITECTURES, help="distinct pastes (memory part)")
     parser.add_argument("--runs", type=int, default=5, help="page loads per measured page (site part)")
     parser.add_argument(
-        "--load-phase", choices=["many", "paste"], action="append", help="only this part of the load benchmark"
+        "--load-phase",
+        choices=["many", "protocol", "paste"],
+        action="append",
+        help="only this part of the load benchmark",
     )
     parser.add_argument("--json", type=Path, default=REPO_ROOT / "bench-results.json")
     parser.add_argument(
@@ -875,7 +994,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"running {part} benchmarks…", flush=True)
         benches = {"model": bench_model, "speed": bench_speed_estimate, "app": bench_app}
         benches["site"] = lambda: bench_site(args.reference, args.runs)
-        benches["load"] = lambda: bench_load(args.num_procs, tuple(args.load_phase or ("many", "paste")))
+        benches["load"] = lambda: bench_load(args.num_procs, tuple(args.load_phase or ("many", "protocol", "paste")))
         benches["memory"] = lambda: bench_memory(args.architectures)
         benches["worst"] = bench_worst_inputs
         results[part] = benches[part]()
