@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import io
-import json
 
 import holoviews as hv
 import panel as pn
@@ -29,21 +28,7 @@ from dashboard.state import (
 )
 from dashboard.views.spectrum import SpectrumHeatmap
 from dashboard.views.user_data import PASTE_MAX_CHARS, UserDataPanel
-
-
-def config(name: str, layers: int) -> str:
-    return json.dumps(
-        {
-            "model_type": "llama",
-            "_name_or_path": name,
-            "hidden_size": 2048,
-            "intermediate_size": 8192,
-            "num_attention_heads": 32,
-            "num_hidden_layers": layers,
-            "num_key_value_heads": 8,
-            "vocab_size": 128256,
-        }
-    )
+from tests.hf_configs import config
 
 
 def test_csv_download_neutralises_formulas_and_keeps_numbers_numbers() -> None:

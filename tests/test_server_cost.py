@@ -5,8 +5,6 @@ Timings are not asserted here (they live in scripts/bench.py); these tests count
 
 from __future__ import annotations
 
-import json
-
 import panel as pn
 import pytest
 from bokeh.document import Document
@@ -17,21 +15,7 @@ from dashboard.app import build_app, sync_url
 from dashboard.hf_config import spec_from_hf_config
 from dashboard.state import CONFIG_MODEL, Explorer, UserConstraints, precompute_for
 from dashboard.views.common import one_document_walk
-
-
-def config(name: str, layers: int) -> str:
-    return json.dumps(
-        {
-            "model_type": "llama",
-            "_name_or_path": name,
-            "hidden_size": 2048,
-            "intermediate_size": 8192,
-            "num_attention_heads": 32,
-            "num_hidden_layers": layers,
-            "num_key_value_heads": 8,
-            "vocab_size": 128256,
-        }
-    )
+from tests.hf_configs import config
 
 
 @pytest.fixture

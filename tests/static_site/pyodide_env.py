@@ -273,6 +273,20 @@ def lock_substitutes(resolution: Resolution, wheelhouse: Wheelhouse | None = Non
     return out
 
 
+def pinned_requirements(resolution: Resolution, project_wheel: Path) -> tuple[list[str], list[str]]:
+    """What a CPython environment needs to hold exactly the page's packages: lock packages at the lock's versions
+    (CPython builds of the same release), the others as the very wheels the resolution picked; and apart, the
+    CPython-only requirements (bokeh's tornado). The project wheel and Pyodide's installer are left out."""
+    project = canonicalize_name(wheel_metadata(project_wheel)[0])
+    pins = []
+    for key, pkg in sorted(resolution.packages.items()):
+        if key == project or key in INSTALLER_ONLY:
+            continue
+        pins.append(f"{pkg.name}=={pkg.version}" if pkg.source == "pyodide-lock" else str(resolution.wheels[key]))
+    extra = sorted({line.split(";")[0].strip() for lines in resolution.cpython_only.values() for line in lines})
+    return pins, extra
+
+
 def clean_env(resolution: Resolution, project_wheel: Path) -> tuple[Path, list[str]]:
     """A fresh CPython venv holding exactly the resolved packages (plus the CPython-only ones), nothing else.
 
@@ -283,13 +297,7 @@ def clean_env(resolution: Resolution, project_wheel: Path) -> tuple[Path, list[s
     """
     import hashlib
 
-    project = canonicalize_name(wheel_metadata(project_wheel)[0])
-    pins = []
-    for key, pkg in sorted(resolution.packages.items()):
-        if key == project or key in INSTALLER_ONLY:
-            continue
-        pins.append(f"{pkg.name}=={pkg.version}" if pkg.source == "pyodide-lock" else str(resolution.wheels[key]))
-    extra = sorted({line.split(";")[0].strip() for lines in resolution.cpython_only.values() for line in lines})
+    pins, extra = pinned_requirements(resolution, project_wheel)
     key = hashlib.sha256(json.dumps([sys.version, pins, extra]).encode()).hexdigest()[:16]
     venv = CACHE / f"clean-env-{key}"
     python = venv / "bin" / "python"

@@ -17,9 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
-from tests.static_site.pyodide_env import CACHE, INSTALLER_ONLY, Resolution, wheel_metadata
+from tests.static_site.pyodide_env import CACHE, Resolution, pinned_requirements
 
 DEBIAN_SUITE = "sid"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
@@ -103,13 +101,7 @@ def page_site_packages(resolution: Resolution, project_wheel: Path) -> Path:
     Lock packages at the lock's versions from PyPI (the CPython builds of the releases Pyodide compiled), the
     site's pinned wheels themselves, the CPython-only requirements (bokeh's tornado) and the project wheel.
     """
-    project = canonicalize_name(wheel_metadata(project_wheel)[0])
-    pins = []
-    for key, pkg in sorted(resolution.packages.items()):
-        if key == project or key in INSTALLER_ONLY:
-            continue
-        pins.append(f"{pkg.name}=={pkg.version}" if pkg.source == "pyodide-lock" else str(resolution.wheels[key]))
-    extra = sorted({line.split(";")[0].strip() for lines in resolution.cpython_only.values() for line in lines})
+    pins, extra = pinned_requirements(resolution, project_wheel)
     digest = hashlib.sha256(json.dumps([pins, extra]).encode() + project_wheel.read_bytes()).hexdigest()[:16]
     target = CACHE / f"py314-site-{digest}"
     if (target / ".complete").is_file():
