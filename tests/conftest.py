@@ -39,3 +39,12 @@ def browser() -> Iterator[object]:
         b = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         yield b
         b.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The static-site tests share one site build (and one cached clean environment): with several test workers
+    they run on the same one."""
+    site = REPO_ROOT / "tests" / "static_site"
+    for item in items:
+        if site in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.xdist_group("site"))

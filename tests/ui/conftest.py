@@ -102,10 +102,13 @@ def serve_app(log: IO[str] | int = subprocess.DEVNULL) -> Iterator[tuple[str, su
 
 @pytest.fixture(scope="session")
 def served_app(browser_available: None) -> Iterator[str]:
-    """The dashboard served for the browser tests; its log goes to tests/ui/artifacts/panel-serve.log."""
+    """The dashboard served for the browser tests; its log goes to tests/ui/artifacts/panel-serve.log
+    (``panel-serve-gw1.log`` and so on for the other test workers: each worker serves its own)."""
     folder = REPO_ROOT / "tests" / "ui" / "artifacts"
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "panel-serve.log", "w") as log, serve_app(log) as (url, _):
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    name = "panel-serve.log" if worker == "gw0" else f"panel-serve-{worker}.log"
+    with open(folder / name, "w") as log, serve_app(log) as (url, _):
         yield url
 
 
