@@ -130,6 +130,11 @@ class SourcesPanel(pn.viewable.Viewer):
             "and column. Quality and speed numbers are only compared within one published table.\n\n" + "\n".join(rows),
             sizing_mode="stretch_width",
             name="sources",
-            # long link titles wrap inside the column instead of widening the page on phones
-            stylesheets=["table { width: 100%; table-layout: fixed; } td, th { overflow-wrap: anywhere; }"],
+            stylesheets=[
+                # long link titles wrap inside the column instead of widening the page on phones
+                "table { width: 100%; table-layout: fixed; } td, th { overflow-wrap: anywhere; }",
+                # the design's link colour is the accent's fill (3.4:1 on the dark background); its foreground
+                # shade is the one the design adjusts to read as text on either theme
+                "a { color: var(--accent-foreground-rest); } a:hover { color: var(--accent-foreground-hover); }",
+            ],
         )

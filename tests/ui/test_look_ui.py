@@ -10,6 +10,7 @@ from dashboard.views.common import contrast_ratio
 from tests.ui.conftest import (
     INTERACTION_TIMEOUT_MS,
     open_app,
+    screenshot,
     select_in_chart,
     show_tab,
     show_view,
@@ -149,3 +150,18 @@ def test_no_tab_widens_the_phone_page(page_factory: object, served_app: str) -> 
         show_tab(page, title)
         assert max(page.evaluate(widths)) <= 390, title
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+
+
+@pytest.mark.parametrize("theme", ["default", "dark"])
+def test_source_links_read_as_text_in_both_themes(page_factory: object, served_app: str, theme: str) -> None:
+    """The Sources links had the accent's fill colour: 3.4:1 on the dark theme's background (text needs 4.5:1)."""
+    page = open_app(page_factory, served_app + f"?theme={theme}")
+    show_tab(page, "Sources")
+    links = page.locator("table a[href^='http']")
+    links.first.wait_for(timeout=INTERACTION_TIMEOUT_MS)
+    assert links.count() >= 5
+    for i in range(links.count()):
+        link = links.nth(i)
+        colour, ground = link.evaluate(TEXT_COLOUR), link.evaluate(DRAWN_ON)
+        assert contrast_ratio(colour, ground) >= 4.5, (i, colour, ground)
+    screenshot(page, f"sources-links-{theme}")
