@@ -377,7 +377,7 @@ def breakdown_bars_gb(breakdown: pl.DataFrame, pick: str | None = None) -> dict[
     # the chosen model's own expected cost of each type, with its band and basis
     cost = {r["quant"]: r for r in breakdown.filter(pl.col("part") == BREAKDOWN_PARTS[0]).iter_rows(named=True)}
     bars["cost"] = [
-        f"+{cost[q]['ppl_increase_pct']:.1f}% perplexity ({cost[q]['basis_kind']}; band "
+        f"+{cost[q]['ppl_increase_pct']:.1f}% perplexity ({cost[q]['basis_kind']}; range "
         f"+{cost[q]['cost_low_pct']:.1f}% to +{cost[q]['cost_high_pct']:.1f}%)"
         if q in cost and cost[q].get("ppl_increase_pct") is not None
         else "—"

@@ -55,9 +55,9 @@ TYPE_FAMILY_TERMS: tuple[str, ...] = ("legacy",)
 CLAIMED_COVERAGE = 0.80
 BAND_QUANTILES = (0.05, 0.95)
 NEW_FAMILY_BAND_QUANTILES = (0.0, 1.0)
-BAND_LABEL = "80% band (validated on held-out model sizes)"
-NEW_FAMILY_BAND_LABEL = "80% band (validated on held-out families)"
-MEASURED_BAND_LABEL = "measurement uncertainty (the published ±, or the rounding of the table)"
+INTERVAL_LABEL = "80% interval (validated on held-out model sizes)"
+NEW_FAMILY_INTERVAL_LABEL = "80% interval (validated on held-out families)"
+MEASURED_INTERVAL_LABEL = "measurement uncertainty (the published ±, or the rounding of the table)"
 METRIC_LABEL = "perplexity increase over the same model at F16, % (wikitext, llama-perplexity)"
 FLOAT_TYPES = ("F32", "F16", "BF16")
 LLAMA3_8B_SCOREBOARD = "Llama-3-8B scoreboard (llama.cpp tools/perplexity/README.md, PR #6936)"
@@ -545,7 +545,7 @@ def estimate_quality(model: str | ModelSpec | float, quant: str) -> QualityEstim
             ppl_increase_pct=point,
             low_pct=min(lo, point),
             high_pct=max(hi, point),
-            interval=MEASURED_BAND_LABEL,
+            interval=MEASURED_INTERVAL_LABEL,
             basis=f"measured:{on} {row['table']}; {row['source']}",
             **common,
         )
@@ -562,7 +562,7 @@ def estimate_quality(model: str | ModelSpec | float, quant: str) -> QualityEstim
         ppl_increase_pct=point,
         low_pct=lo,
         high_pct=hi,
-        interval=BAND_LABEL if family else NEW_FAMILY_BAND_LABEL,
+        interval=INTERVAL_LABEL if family else NEW_FAMILY_INTERVAL_LABEL,
         basis=f"estimated: {how}, from {cm.n_points} measured points in {len(tables)} tables ({'; '.join(tables)})",
         **common,
     )

@@ -363,3 +363,17 @@ def test_recommendation_markdown_states_the_choice_runner_ups_and_escapes() -> N
     hostile = replace(catalog()["Llama-3.1-8B"], name="<img src=x onerror=alert(1)>")
     text = recommendation_markdown(recommend(Constraints(hostile, 24, 8192)))
     assert "&lt;img src=x onerror=alert(1)&gt;" in text and "<img" not in text
+
+
+def test_recommendation_markdown_gives_the_cost_range_in_its_own_word() -> None:
+    """"band" is the quality band's word; the cost's range is a range, and the reference precision has none."""
+    estimated = recommend(Constraints("Llama-3.1-70B", 24, 8192)).best
+    assert estimated.cost_high_pct > estimated.cost_low_pct
+    text = recommendation_markdown(recommend(Constraints("Llama-3.1-70B", 24, 8192)))
+    fit_line = next(line for line in text.splitlines() if line.startswith("**Fit:**"))
+    assert f", range +{estimated.cost_low_pct:.1f}% to +{estimated.cost_high_pct:.1f}%)" in fit_line
+    assert fit_line.count("band") == 1
+    reference = recommend(Constraints("Llama-3.1-8B", 80, 8192))
+    assert reference.best.quant in ("F16", "BF16") and reference.best.cost_high_pct == reference.best.cost_low_pct
+    fit_line = next(line for line in recommendation_markdown(reference).splitlines() if line.startswith("**Fit:**"))
+    assert fit_line.endswith(f"perplexity +{reference.best.ppl_increase_pct:.1f}%)") and "range" not in fit_line

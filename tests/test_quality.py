@@ -85,7 +85,7 @@ def test_measured_where_a_table_measured_it_estimated_elsewhere() -> None:
     qwen = estimate_quality("Qwen2.5-32B", "Q4_K_M")
     assert qwen.basis.startswith("estimated: ") and "not measured" in qwen.basis
     assert qwen.mean_kld is None and qwen.mmlu_accuracy_pct is None
-    assert qwen.interval == quality.NEW_FAMILY_BAND_LABEL
+    assert qwen.interval == quality.NEW_FAMILY_INTERVAL_LABEL
     llama405 = estimate_quality("Llama-3.1-405B", "Q2_K")
     assert llama405.basis.startswith("estimated: ") and "Llama 3 family" in llama405.basis
     by_count = estimate_quality(7e9, "Q4_K_M")

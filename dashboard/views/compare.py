@@ -138,7 +138,7 @@ class ModelFrontier(pn.viewable.Viewer):
                     ("Model", "@frontier_model @quant"),
                     ("Memory", "@total_gb{0.0} GB"),
                     ("Expected perplexity", "@ratio{0.000}× the reference at F16"),
-                    ("Quality cost", "+@cost_pct{0.0}% (band +@low_pct{0.0}% to +@high_pct{0.0}%)"),
+                    ("Quality cost", "+@cost_pct{0.0}% (range +@low_pct{0.0}% to +@high_pct{0.0}%)"),
                     ("MMLU (measured)", "@mmlu"),
                     ("Basis", "@basis"),
                 ],

@@ -113,7 +113,7 @@ class QualityScatter(pn.viewable.Viewer):
                 ("Bits per weight", "@file_bits_per_weight{0.00} (Llama-3.1-8B file)"),
                 (
                     "Cost, your model",
-                    "+@ppl_increase_pct{0.00}% perplexity (band +@low_pct{0.00}% to +@high_pct{0.00}%)",
+                    "+@ppl_increase_pct{0.00}% perplexity (range +@low_pct{0.00}% to +@high_pct{0.00}%)",
                 ),
                 ("Cost basis", "@cost_basis"),
                 ("Mean KLD (Llama-3-8B)", "@mean_kld{0.0000} nats"),
@@ -201,7 +201,7 @@ class QualityBars(pn.viewable.Viewer):
             hover_tooltips=[
                 ("Quant", "@quant"),
                 ("Quality kept", "@quality_kept_pct{0.0}% (@basis_kind)"),
-                ("Cost", "+@ppl_increase_pct{0.00}% perplexity (band +@low_pct{0.00}% to +@high_pct{0.00}%)"),
+                ("Cost", "+@ppl_increase_pct{0.00}% perplexity (range +@low_pct{0.00}% to +@high_pct{0.00}%)"),
                 ("Compression", "@compression_vs_f16{0.0}× vs F16"),
                 ("Basis", "@cost_basis"),
             ],

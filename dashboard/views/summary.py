@@ -66,7 +66,13 @@ def recommendation_markdown(r: Recommendation, cross_model: tuple[str, ...] = ()
         kind = r.best.quality_basis.split(":", 1)[0]
         lines.append(
             f"**Fit:** {esc(r.best.fit)} · **quality band:** {esc(r.best.quality_band)} ({esc(kind)}: perplexity "
-            f"+{r.best.ppl_increase_pct:.1f}%, band +{r.best.cost_low_pct:.1f}% to +{r.best.cost_high_pct:.1f}%)"
+            f"+{r.best.ppl_increase_pct:.1f}%"
+            # the cost's range ("band" is the quality band's word); none to show for the reference precision
+            + (
+                f", range +{r.best.cost_low_pct:.1f}% to +{r.best.cost_high_pct:.1f}%)"
+                if r.best.cost_high_pct > r.best.cost_low_pct
+                else ")"
+            )
         )
     on_device = r.best or r.offload
     if on_device and on_device.speed_summary:
