@@ -71,7 +71,11 @@ class Sidebar(pn.viewable.Viewer):
             sizing_mode="stretch_width",
         )
         clear = pn.widgets.Button(label="Clear selection", color="default", icon=CLEAR_ICON)
-        clear.on_click(lambda _: self.explorer.clear_selection())
+        # Panel runs a click outside Bokeh's document lock when it arrives while a widget change is still pending
+        # (switching a tab, then Clear); the memory bars and the frontier write their Bokeh models on the selection,
+        # which needs the lock: unscheduled, that write raised and the views after it (the selection text
+        # included) kept the old selection. Scheduled, the clear runs in the lock on the next tick.
+        clear.on_click(lambda _: pn.state.execute(self.explorer.clear_selection, schedule=True))
         selected = pn.pane.Markdown(
             pn.bind(selection_text, self.explorer.param.selected_quants), name="selected-quants"
         )
