@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dashboard import data, hardware
@@ -154,6 +154,9 @@ QUANTS = ["Q8_0", "Q6_K", "Q4_K_M", "IQ4_XS", "Q3_K_M", "IQ2_XS"]
     bw=st.floats(50, 4000),
     more=st.floats(1.01, 4),
 )
+# reported failing at 22:45 against the test before bb98388: the offload switches from `-ngl 2` to `--n-cpu-moe 32`
+# when the bandwidth doubles (the faster placement wins), so the layer counts differ; the speed still rises
+@example(model="Mixtral-8x7B", quant="Q8_0", backend="CUDA", memory_gb=4.0, bw=50.0, more=2.0)
 def test_more_bandwidth_is_never_slower(
     model: str, quant: str, backend: str, memory_gb: float, bw: float, more: float
 ) -> None:
