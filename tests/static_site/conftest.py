@@ -6,13 +6,12 @@ Without npm or Chromium the tests skip locally; in CI (``QUANT_DASHBOARD_REQUIRE
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
 import pytest
 
-from tests.static_site.pyodide_env import REPO_ROOT, Resolution, ensure_pyodide, resolve
+from tests.static_site.pyodide_env import Resolution, ensure_pyodide, load_build_script, resolve
 
 REQUIRED = bool(os.environ.get("QUANT_DASHBOARD_REQUIRE_BROWSER"))
 
@@ -21,13 +20,6 @@ def _missing(reason: str) -> None:
     if REQUIRED:
         pytest.fail(reason + " (CI must run the static-site tests)")
     pytest.skip(reason)
-
-
-def load_build_script():
-    spec = importlib.util.spec_from_file_location("build_site", REPO_ROOT / "scripts" / "build_site.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="session")

@@ -11,6 +11,7 @@ Downloads (npm ``pyodide@314.0.7``, PyPI wheels) are cached under ``.cache/site-
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import re
@@ -21,6 +22,7 @@ import zipfile
 from dataclasses import dataclass, field
 from email.parser import Parser
 from pathlib import Path
+from types import ModuleType
 
 from packaging.markers import default_environment
 from packaging.requirements import Requirement
@@ -29,26 +31,26 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def load_build_script() -> ModuleType:
+    """``scripts/build_site.py`` as a module (``scripts/`` is not a package): the site's build is the one source of
+    the Pyodide version and its marker environment, which these tests check the shipped wheels against."""
+    spec = importlib.util.spec_from_file_location("build_site", REPO_ROOT / "scripts" / "build_site.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_BUILD = load_build_script()
+PYODIDE_VERSION: str = _BUILD.PYODIDE_VERSION
+# Marker environment of that Pyodide (CPython compiled to wasm32-emscripten)
+PYODIDE_MARKERS: dict[str, str] = _BUILD.PYODIDE_MARKERS
 CACHE = REPO_ROOT / ".cache" / "site-test"
-PYODIDE_VERSION = "314.0.7"
 NPM_PREFIX = CACHE / "npm"
-PYODIDE_DIR = NPM_PREFIX / "node_modules" / "pyodide"
+PYODIDE_DIR: Path = _BUILD.PYODIDE_NPM
 WHEELHOUSE = CACHE / "wheelhouse"
 
-# Marker environment of Pyodide 314.0.7 (Python 3.14.2 compiled to wasm32-emscripten).
-PYODIDE_MARKERS = {
-    "sys_platform": "emscripten",
-    "platform_system": "Emscripten",
-    "os_name": "posix",
-    "platform_machine": "wasm32",
-    "platform_release": "5.0.3",
-    "platform_version": "",
-    "implementation_name": "cpython",
-    "implementation_version": "3.14.2",
-    "platform_python_implementation": "CPython",
-    "python_version": "3.14",
-    "python_full_version": "3.14.2",
-}
 # Pyodide's installer (loaded by the worker before anything else): the page's code never imports it, and its
 # PyPI releases need Python >= 3.13, so the clean CPython environment goes without it.
 INSTALLER_ONLY = {"micropip"}
