@@ -366,7 +366,7 @@ def test_recommendation_markdown_states_the_choice_runner_ups_and_escapes() -> N
 
 
 def test_recommendation_markdown_gives_the_cost_range_in_its_own_word() -> None:
-    """"band" is the quality band's word; the cost's range is a range, and the reference precision has none."""
+    """ "band" is the quality band's word; the cost's range is a range, and the reference precision has none."""
     estimated = recommend(Constraints("Llama-3.1-70B", 24, 8192)).best
     assert estimated.cost_high_pct > estimated.cost_low_pct
     text = recommendation_markdown(recommend(Constraints("Llama-3.1-70B", 24, 8192)))
