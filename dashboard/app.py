@@ -19,7 +19,7 @@ import panel as pn
 import param
 from panel.io.location import Location
 
-from dashboard.state import TEMPLATE_URL_PARAMETERS, URL_PARAMETERS, Explorer, UserConstraints
+from dashboard.state import DEFERRABLE_FRAMES, TEMPLATE_URL_PARAMETERS, URL_PARAMETERS, Explorer, UserConstraints
 from dashboard.views.common import one_document_walk, release_freed_memory
 from dashboard.views.compare import CrossSizeChart, ModelFrontier
 from dashboard.views.efficiency import EfficiencyCharts
@@ -138,6 +138,23 @@ def pair(*views: pn.viewable.Viewable) -> pn.FlexBox:
 # The tabs of the main area, in order; the first is the first screen (the static site paints it before BokehJS).
 SECTIONS = ("Recommendation", "Model size", "Quality", "Spectrum", "Sweet spots & speed", "Sources")
 
+# The derived frames (state.DEFERRABLE_FRAMES) each tab's charts draw: the others are deferred while it is shown, so
+# a change neither computes them nor redraws the hidden charts; they are brought up to date when their tab is shown.
+SECTION_FRAMES: dict[str, tuple[str, ...]] = {
+    "Recommendation": (),
+    "Model size": ("frontier",),
+    "Quality": ("model_sizes", "model_quality"),
+    "Spectrum": ("model_quality", "speeds"),
+    "Sweet spots & speed": ("sweet_spots",),
+    "Sources": (),
+}
+
+
+def deferred_while_shown(section: str) -> list[str]:
+    """The deferrable frames that no chart of the tab ``section`` draws."""
+    return [name for name in DEFERRABLE_FRAMES if name not in SECTION_FRAMES[section]]
+
+
 # The tab row wraps on a phone: Bokeh scrolls it sideways, which hid the last tabs off the edge at 390 px.
 TABS_CSS = ":host(.bk-above) .bk-headers-wrapper { flex-wrap: wrap; }"
 
@@ -153,9 +170,12 @@ def needs_python_html(title: str) -> str:
     )
 
 
-def on_demand_tabs(sections: list[tuple[str, Callable[[], pn.viewable.Viewable]]]) -> pn.Tabs:
+def on_demand_tabs(
+    sections: list[tuple[str, Callable[[], pn.viewable.Viewable]]], on_show: Callable[[int], None] | None = None
+) -> pn.Tabs:
     """One tab per ``(title, make_view)``; a tab's view is built the first time the tab is opened (the first tab's
-    at once) and kept afterwards, so the first render holds only the first tab's charts."""
+    at once) and kept afterwards, so the first render holds only the first tab's charts. ``on_show(index)`` is
+    called whenever a tab is shown (the first one at once), before its view is built."""
     holders = [
         pn.Column(
             pn.pane.HTML(needs_python_html(title), sizing_mode="stretch_width"),
@@ -170,7 +190,11 @@ def on_demand_tabs(sections: list[tuple[str, Callable[[], pn.viewable.Viewable]]
     built: set[int] = set()
 
     def open_tab(index: int) -> None:
-        if index in built or not 0 <= index < len(sections):
+        if not 0 <= index < len(sections):
+            return
+        if on_show is not None:
+            on_show(index)
+        if index in built:
             return
         built.add(index)
         holders[index].objects = [sections[index][1]()]
@@ -199,7 +223,7 @@ def build_app(explorer: Explorer | None = None) -> pn.template.BaseTemplate:
     notices: list[str] = []
     from_url = explorer is None
     if explorer is None:
-        explorer = Explorer(constraints=UserConstraints())
+        explorer = Explorer(constraints=UserConstraints(), deferred=deferred_while_shown(SECTIONS[0]))
         notices = explorer.constraints.apply_query(_query())
     # every chart a change redraws, redrawn in one batch (one walk of the document's models)
     explorer.announcing = partial(one_document_walk, pn.state.curdoc)
@@ -226,12 +250,21 @@ def build_app(explorer: Explorer | None = None) -> pn.template.BaseTemplate:
         lambda: pair(SweetSpots(explorer=explorer), EfficiencyCharts(explorer=explorer)),
         SourcesPanel,
     ]
-    main = [pn.Column(notice, on_demand_tabs(list(zip(SECTIONS, makers, strict=True))), sizing_mode="stretch_width")]
+
+    def show(index: int) -> None:
+        explorer.deferred = deferred_while_shown(SECTIONS[index])  # the shown tab's frames brought up to date
+
+    tabs = on_demand_tabs(list(zip(SECTIONS, makers, strict=True)), on_show=show)
+    main = [pn.Column(notice, tabs, sizing_mode="stretch_width")]
     template = pn.template.FastListTemplate(
         title=TITLE,
         sidebar=[Sidebar(explorer=explorer)],
         main=main,
         theme_toggle=True,
+        # No busy spinner in the header: Panel's busy state is one per server process, so the spinner turned on in
+        # every open session whenever any session changed a widget, and each change sent every session a message
+        # (with 20 sessions most of a change's server CPU). A long task says so where it runs (the paste card).
+        busy_indicator=None,
         accent="#0072B2",
         sidebar_width=300,
         main_layout=None,

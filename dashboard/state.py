@@ -398,6 +398,11 @@ def precompute_for(constraints: UserConstraints, spec: ModelSpec) -> None:
         return
 
 
+# Derived frames that only some views draw (the charts of the tabs after the first): the page defers them while no
+# view on screen shows them (Explorer.deferred), so a change does not compute them nor redraw hidden charts.
+DEFERRABLE_FRAMES: tuple[str, ...] = ("model_sizes", "model_quality", "sweet_spots", "speeds", "frontier")
+
+
 class Explorer(param.Parameterized):
     """The dataset, the derived frames for the current constraints, and the shared quant selection."""
 
@@ -437,6 +442,13 @@ class Explorer(param.Parameterized):
         class_=pl.DataFrame,
         doc="Fitting (model, quant) pairs of frontier_group with expected quality (recommend.frontier_frame).",
     )
+    deferred = param.ListSelector(
+        default=[],
+        objects=list(DEFERRABLE_FRAMES),
+        doc="Derived frames no view on screen shows now (from DEFERRABLE_FRAMES): a change leaves them as they "
+        "are, and each is brought up to date (and announced, if it changed) as soon as it leaves this list. The "
+        "served page defers the frames of the tabs not shown; empty (the default), every frame follows every change.",
+    )
     selected_quants = param.List(default=[], item_type=str, doc="Quant types selected in any chart.")
     error = param.String(default="", doc="Message shown when the constraints cannot be evaluated.")
     n_recomputes = param.Integer(default=0, doc="How many times the derived frames were recomputed (for tests).")
@@ -453,6 +465,8 @@ class Explorer(param.Parameterized):
         params.setdefault("user_measurements", pl.DataFrame(schema=MEASUREMENT_SCHEMA))
         self._sizes_for: ModelSpec | None = None
         self._group_for: ModelSpec | None = None
+        self._stale: set[str] = set()  # deferred frames that a change has made out of date
+        self._recomputing = False
         super().__init__(**params)
 
     @param.depends(
@@ -474,8 +488,12 @@ class Explorer(param.Parameterized):
         on_init=True,
     )
     def _recompute(self) -> None:
-        with self.announcing():  # what the views redraw for this change, as one batch
-            self._recompute_frames()
+        self._recomputing = True
+        try:
+            with self.announcing():  # what the views redraw for this change, as one batch
+                self._recompute_frames()
+        finally:
+            self._recomputing = False
 
     def _recompute_frames(self) -> None:
         try:
@@ -487,13 +505,10 @@ class Explorer(param.Parameterized):
         except Exception as exc:  # a bug must still show in the page, not only in the server log
             self.error = f"Could not evaluate these constraints (unexpected {type(exc).__name__}: {str(exc)[:200]})"
             return
-        grid_args = {"context": values.context, "kv_cache": values.kv_cache, "backend": values.backend}
-        grid_args["priority"] = values.priority
-        grid = pl.concat([rec.sweet_spots(**grid_args), rec.best_model_row(values.model, **grid_args)])
         spec = values.model if isinstance(values.model, ModelSpec) else None
         if spec != self._group_for:
             self._group_for = spec
-            self.frontier_group = rec.comparison_group_of(values.model)
+            self.frontier_group = rec.comparison_group_of(values.model)  # marks the frontier out of date
         # the models are compared on the memory llama.cpp can use (values.budget_gb), as the recommender does
         cross_model = rec.cross_model_summary(
             values.budget_gb, values.context, values.kv_cache, values.backend, values.priority, values.model
@@ -504,22 +519,11 @@ class Explorer(param.Parameterized):
             # only announce what really changed, so charts that do not depend on it are not redrawn
             if spec != self._sizes_for:
                 self._sizes_for = spec
-                self.model_sizes = pl.DataFrame(
-                    {
-                        "quant": [o.quant for o in recommendation.options],
-                        "weights_gib": [o.weights_gib for o in recommendation.options],
-                    },
-                    schema={"quant": pl.String, "weights_gib": pl.Float64},
-                )
-                self.model_quality = quality_frame(values.model)
-            if self.sweet_spots is None or not grid.equals(self.sweet_spots):
-                self.sweet_spots = grid
-            speeds = rec.speed_table(values)
-            if self.speeds is None or not speeds.equals(self.speeds):
-                self.speeds = speeds
+                self._stale |= {"model_sizes", "model_quality"}  # they change only with the model
+            self._stale |= {"sweet_spots", "speeds", "frontier"}
+            self._update_frames(values, recommendation)
             if cross_model != self.cross_model:
                 self.cross_model = cross_model
-            self._update_frontier()
             path = (*recommendation.path, rec.leaf_label(recommendation))
             if path != self.decision_path:
                 self.decision_path = path
@@ -528,15 +532,40 @@ class Explorer(param.Parameterized):
                 self.memory_breakdown = breakdown
             self.n_recomputes += 1
 
-    @param.depends("frontier_group", watch=True)
-    def _update_frontier(self) -> None:
-        try:
-            values = self.constraints.values()
-        except (ValueError, KeyError):
-            return
+    def _update_frames(self, values: ConstraintValues, recommendation: rec.Recommendation) -> None:
+        """Compute the out-of-date deferrable frames that are not deferred, announcing those that changed."""
+        for name in DEFERRABLE_FRAMES:
+            if name not in self._stale or name in self.deferred:
+                continue
+            self._stale.discard(name)
+            if name == "model_sizes":
+                self.model_sizes = pl.DataFrame(
+                    {
+                        "quant": [o.quant for o in recommendation.options],
+                        "weights_gib": [o.weights_gib for o in recommendation.options],
+                    },
+                    schema={"quant": pl.String, "weights_gib": pl.Float64},
+                )
+                continue
+            if name == "model_quality":
+                self.model_quality = quality_frame(values.model)
+                continue
+            if name == "sweet_spots":
+                grid_args = {"context": values.context, "kv_cache": values.kv_cache, "backend": values.backend}
+                grid_args["priority"] = values.priority
+                frame = pl.concat([rec.sweet_spots(**grid_args), rec.best_model_row(values.model, **grid_args)])
+            elif name == "speeds":
+                frame = rec.speed_table(values)
+            else:
+                frame = self._frontier_frame(values, recommendation)
+            current = getattr(self, name)
+            if current is None or not frame.equals(current):
+                setattr(self, name, frame)
+
+    def _frontier_frame(self, values: ConstraintValues, recommendation: rec.Recommendation | None) -> pl.DataFrame:
         group = self.frontier_group or rec.comparison_group_of(values.model)
-        best = self.recommendation.best if self.recommendation is not None else None
-        frame = rec.frontier_frame(
+        best = recommendation.best if recommendation is not None else None
+        return rec.frontier_frame(
             values.budget_gb,
             values.context,
             values.kv_cache,
@@ -546,8 +575,24 @@ class Explorer(param.Parameterized):
             group,
             current_quant=best.quant if best else "",
         )
-        if self.frontier is None or not frame.equals(self.frontier):
-            self.frontier = frame
+
+    @param.depends("frontier_group", watch=True)
+    def _update_frontier(self) -> None:
+        self._stale.add("frontier")
+        if not self._recomputing:  # a recompute (a new model: a new group) brings it up to date itself
+            self._bring_up_to_date()
+
+    @param.depends("deferred", watch=True)
+    def _bring_up_to_date(self) -> None:
+        """Compute the frames that are out of date and no longer deferred (a tab with their charts was opened)."""
+        if not self._stale - set(self.deferred) or self.recommendation is None:
+            return
+        try:
+            values = self.constraints.values()
+        except (ValueError, KeyError):  # the recompute has said so in ``error``
+            return
+        with self.announcing(), param.parameterized.batch_call_watchers(self):
+            self._update_frames(values, self.recommendation)
 
     def add_measurements(self, rows: pl.DataFrame) -> None:
         """Append parsed user rows (already validated by dashboard.ingest); the built-in data is untouched."""

@@ -12,7 +12,7 @@ from dashboard.frames import BREAKDOWN_REFERENCE_QUANTS
 from dashboard.models import catalog
 from dashboard.quants import quant_summary
 from dashboard.recommend import VRAM_SIZES_GB, Constraints, recommend
-from dashboard.state import CUSTOM_MODEL, Explorer, UserConstraints, constraints_from_query
+from dashboard.state import CUSTOM_MODEL, DEFERRABLE_FRAMES, Explorer, UserConstraints, constraints_from_query
 
 
 def all_parameters_documented(obj: param.Parameterized) -> list[str]:
@@ -77,6 +77,25 @@ def test_derived_frames_follow_the_constraints() -> None:
         *picks,
         *(q for q in BREAKDOWN_REFERENCE_QUANTS if q not in picks),
     ]
+
+
+def test_deferred_frames_wait_and_then_catch_up() -> None:
+    ex = Explorer(deferred=list(DEFERRABLE_FRAMES))
+    before = {name: getattr(ex, name) for name in DEFERRABLE_FRAMES}
+    ex.constraints.param.update(model="Llama-3.1-70B", vram_gb=48.0, context=16384)
+    ex.frontier_group = "Qwen2.5"
+    # the recommendation follows at once; the deferred frames are left as they were (not recomputed)
+    assert ex.recommendation.constraints.model.name == "Llama-3.1-70B"
+    assert all(getattr(ex, name) is before[name] for name in DEFERRABLE_FRAMES)
+    ex.deferred = ["sweet_spots"]
+    fresh = Explorer()
+    fresh.constraints.param.update(model="Llama-3.1-70B", vram_gb=48.0, context=16384)
+    fresh.frontier_group = "Qwen2.5"
+    for name in ("model_sizes", "model_quality", "speeds", "frontier"):
+        assert getattr(ex, name).equals(getattr(fresh, name)), name
+    assert ex.sweet_spots is before["sweet_spots"]
+    ex.deferred = []
+    assert ex.sweet_spots.equals(fresh.sweet_spots)
 
 
 def test_breakdown_reference_types_span_three_quality_bands() -> None:

@@ -12,8 +12,7 @@ from dashboard.app import SECTIONS, build_app, needs_python_html
 from dashboard.state import Explorer, UserConstraints
 
 
-@pytest.fixture
-def served() -> tuple[Document, pn.Tabs, Explorer]:
+def serve_session() -> tuple[Document, pn.Tabs, Explorer]:
     """One session's page as the server builds it: the template in its own document."""
     doc = Document()
     explorer = Explorer(constraints=UserConstraints())
@@ -22,6 +21,11 @@ def served() -> tuple[Document, pn.Tabs, Explorer]:
         template.server_doc(doc)
     (tabs,) = [t for column in template.main for t in column.select(pn.Tabs)]
     return doc, tabs, explorer
+
+
+@pytest.fixture
+def served() -> tuple[Document, pn.Tabs, Explorer]:
+    return serve_session()
 
 
 def view_classes(doc: Document) -> set[str]:
@@ -86,3 +90,34 @@ def test_a_view_built_later_draws_the_current_selection_and_follows_it(served) -
         explorer.select(["Q8_0"])
     heat = emphasis_of(doc, "detail")
     assert heat["Q8_0"] == 1.0 and heat["Q4_K_M"] < 0.5
+
+
+def heatmap_details(doc: Document) -> list[str]:
+    """The text of every spectrum cell drawn in ``doc`` (its hover detail: the speed column names the speed)."""
+    (source,) = [m for m in doc.models if isinstance(m, ColumnDataSource) and "detail" in m.data]
+    return list(source.data["detail"])
+
+
+def test_a_hidden_tabs_chart_is_not_recomputed_on_a_change_but_is_up_to_date_when_shown(served) -> None:
+    doc, tabs, explorer = served
+    spectrum = SECTIONS.index("Spectrum")
+    device = "GeForce RTX 3090"  # a bandwidth: the spectrum's speed column has numbers
+    with pn.io.server.set_curdoc(doc):
+        explorer.constraints.device = device
+        tabs.active = spectrum  # built
+        tabs.active = 0  # and hidden again
+    speeds, drawn = explorer.speeds, heatmap_details(doc)
+    with pn.io.server.set_curdoc(doc):
+        explorer.constraints.vram_gb = 4.0  # most types now run partly from system RAM: slower
+    assert explorer.recommendation.constraints.vram_gb == 4.0
+    assert explorer.speeds is speeds and heatmap_details(doc) == drawn  # neither recomputed nor redrawn
+    with pn.io.server.set_curdoc(doc):
+        tabs.active = spectrum
+    # shown: what a session opened at these constraints draws
+    other, other_tabs, fresh = serve_session()
+    with pn.io.server.set_curdoc(other):
+        fresh.constraints.device = device
+        fresh.constraints.vram_gb = 4.0
+        other_tabs.active = spectrum
+    assert not explorer.speeds.equals(speeds) and explorer.speeds.equals(fresh.speeds)
+    assert heatmap_details(doc) != drawn and heatmap_details(doc) == heatmap_details(other)

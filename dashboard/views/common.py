@@ -217,22 +217,38 @@ def off_event_loop(work: Callable[[], Any], done: Callable[[Any], None]) -> None
 
 @contextlib.contextmanager
 def one_document_walk(doc: Any) -> Iterator[None]:
-    """Redraw several charts of ``doc`` with one walk of its model graph instead of one per chart.
+    """Redraw several charts of ``doc`` with at most one walk of its model graph, and none when no model was
+    attached or detached.
 
     HoloViews wraps every chart update in Bokeh's ``doc.models.freeze()``, whose end walks every model of the
-    document (most of a widget change's server time with all the charts built); nested in one outer freeze the
-    walk happens once, at its end. Bokeh's own ``freeze`` stays frozen when its body raises (then the document
-    would never learn of new models), so this one unfreezes in ``finally``. ``doc`` None: nothing to hold.
+    document to find the models added or removed; nested in one outer freeze the walk happens once, at its end.
+    Most changes only set values (a chart's data, a text): Bokeh then learns of no new model, yet its freeze walks
+    the whole document anyway (with the sidebar and the first tab that walk was most of a widget change's server
+    CPU). Bokeh asks for the walk (``models.invalidate()``) whenever a property is set to a value holding models
+    (a new renderer, legend item or style sheet), and the document's roots change only through ``add_root`` /
+    ``remove_root``; so here the walk is done only when one of those happened inside. Bokeh's own ``freeze``
+    stays frozen when its body raises (then the document would never learn of new models), so this one unfreezes
+    in ``finally``. ``doc`` None: nothing to hold.
     """
     models = getattr(doc, "models", None)
     if models is None:
         yield
         return
+    if "invalidate" in vars(models):  # inside another one_document_walk: that one walks if needed
+        yield
+        return
+    asked: list[bool] = []
+    roots = list(doc.roots)
+    models.invalidate = lambda: asked.append(True)  # frozen, Bokeh's own would do nothing now: note the request
     models._push_freeze()
     try:
         yield
     finally:
-        models._pop_freeze()
+        del models.invalidate
+        if asked or list(doc.roots) != roots or models._freeze_count > 1:
+            models._pop_freeze()  # walks the document when it is the outermost freeze
+        else:
+            models._freeze_count -= 1  # nothing attached or detached: the walk would find what is known
 
 
 # What the served app's process is started with so that memory a closed session freed goes back to the system
