@@ -276,6 +276,50 @@ def _cpu_seconds(pgid: int | None = None) -> float:
     return total / tick
 
 
+def _group_cpu_seconds_by_process(pgid: int) -> dict[int, float]:
+    """CPU time (user + system, s) of each process in process group ``pgid``, by process id."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parts = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(parts[2]) == pgid:
+            out[int(stat.parent.name)] = (int(parts[11]) + int(parts[12])) / tick
+    return out
+
+
+def _connections_by_process(pgid: int, port: int) -> dict[int, int]:
+    """Established TCP connections accepted on ``port`` (loopback) held by each process of group ``pgid``: with
+    the protocol clients, one per session, so this is how the kernel split the sessions between the processes."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01":  # local port, ESTABLISHED
+                inodes.add(fields[9])
+    out: dict[int, int] = {}
+    for pid in _group_cpu_seconds_by_process(pgid):
+        held = 0
+        try:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                try:
+                    target = os.readlink(fd)
+                except OSError:
+                    continue
+                if target.startswith("socket:[") and target[8:-1] in inodes:
+                    held += 1
+        except OSError:
+            continue
+        out[pid] = held
+    return out
+
+
 def _serve(num_procs: int):
     """``panel serve`` on loopback with ``num_procs`` processes (the README's deployment command)."""
     import contextlib
@@ -549,23 +593,44 @@ def bench_load(num_procs: int = 2, phases: tuple[str, ...] = ("many", "protocol"
             opens.append((time.perf_counter() - t0) * 1000)
         changes: list[float] = []
         late: list[int] = []
-        server0, machine0, client0 = _cpu_seconds(server_pgid[0]), _cpu_seconds(), time.process_time()
+        pgid, port = server_pgid[0], int(url.rsplit(":", 1)[1].split("/", 1)[0])
+        # how the kernel split the sessions between the server's processes (the parent of a forked server
+        # accepts none: it only waits on its workers)
+        split = _connections_by_process(pgid, port)
+        if len(split) > 1:
+            split.pop(pgid, None)
+        load_before = [round(x, 2) for x in os.getloadavg()]
+        server0, machine0, client0 = _cpu_seconds(pgid), _cpu_seconds(), time.process_time()
+        by_process0 = _group_cpu_seconds_by_process(pgid)
         t0 = time.monotonic()
         await asyncio.gather(*(loop(i, ws, spinner, changes, late) for i, (ws, spinner) in enumerate(sessions)))
         wall_s = time.monotonic() - t0
-        server_s, machine_s = _cpu_seconds(server_pgid[0]) - server0, _cpu_seconds() - machine0
+        server_s, machine_s = _cpu_seconds(pgid) - server0, _cpu_seconds() - machine0
+        by_process = _group_cpu_seconds_by_process(pgid)
         client_s = time.process_time() - client0
         print(f"  {len(changes)} widget changes timed (protocol clients)", file=sys.stderr, flush=True)
+        per_process = [
+            {
+                "sessions": split.get(pid, 0),
+                "cpu_cores_used": round((by_process.get(pid, 0.0) - by_process0.get(pid, 0.0)) / wall_s, 2),
+            }
+            for pid in sorted(split, key=lambda pid: -split[pid])
+        ]
         return {
             "processes": num_procs,
             "client": "Bokeh's websocket protocol spoken directly (no rendering, no document kept)",
             "session_open_ms": percentiles(opens),
             f"{LOAD_SESSIONS}_sessions_widget_change_ms": percentiles(changes),
             f"{LOAD_SESSIONS}_sessions_changes_not_shown_within_{CHANGE_TIMEOUT_S}_s": len(late),
-            "server_cpu_cores_used": round(server_s / wall_s, 2),
+            # the main figure, independent of other work on the machine: server CPU per widget change
             "server_cpu_ms_per_change": round(server_s * 1000 / max(len(changes), 1), 1),
+            "server_cpu_cores_used": round(server_s / wall_s, 2),
+            "sessions_and_cpu_per_server_process": per_process,
             "client_cpu_cores_used": round(client_s / wall_s, 2),
             "machine_cpu_cores_used": round(machine_s / wall_s, 2),
+            # other work on the machine shares its 2 cores: read every latency with these
+            "load_average_1_5_15_min_before": load_before,
+            "load_average_1_5_15_min_after": [round(x, 2) for x in os.getloadavg()],
         }
 
     out: dict[str, object] = {}
