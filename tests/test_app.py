@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Callable
 
 import panel as pn
 import pytest
@@ -11,7 +12,7 @@ from bokeh.core.types import ID
 from bokeh.document import Document
 from bokeh.events import ButtonClick
 from bokeh.models import Button as BokehButton
-from bokeh.models import ColumnDataSource
+from bokeh.models import ColumnDataSource, Spinner
 from bokeh.models import Tabs as BokehTabs
 from bokeh.server.contexts import BokehSessionContext
 from bokeh.server.session import ServerSession, _needs_document_lock_on_loop
@@ -91,59 +92,101 @@ def test_selection_text(selected: list[str], text: str) -> None:
     assert selection_text(selected) == text
 
 
-def served_document(template: pn.template.BaseTemplate) -> tuple[Document, BokehSessionContext]:
-    """``template`` on a Bokeh document attached to a server session, as ``panel serve`` leaves a built page: from
-    then on a change to the page's Bokeh models must happen in the document lock, or Bokeh raises."""
-    doc = Document()
-    template.server_doc(doc)
-    session = ServerSession(ID("test-session"), doc, io_loop=IOLoop.current())
-    context = BokehSessionContext(ID("test-session"), None, doc)  # no server context: nothing here reads it
-    context._set_session(session)
-    doc._session_context = weakref.ref(context)  # the caller keeps the context (and with it the session) alive
-    return doc, context
-
-
-def test_clear_selection_clears_every_view_when_the_click_comes_outside_the_document_lock() -> None:
-    """A click that arrives while a widget change is still pending (switching a tab, then Clear) is run by Panel
-    outside Bokeh's document lock. Clear used to change the state right there: the memory bars (drawn with Bokeh
-    directly) raised on their model write, and the views after them, the selection text included, kept the old
-    selection (the browser test waiting for "Selected: none" timed out 1 run in 3)."""
-    explorer = Explorer()
-    explorer.select(["IQ2_XS"])
+def served(
+    explorer: Explorer, from_the_browser: Callable[[Document], None], until: Callable[[Document], bool]
+) -> Document:
+    """The page of ``explorer`` on a Bokeh document attached to a server session, as ``panel serve`` leaves it once
+    the browser has loaded it (from then on a write to its Bokeh models outside the document lock raises, as in the
+    served app); ``from_the_browser(doc)`` applied the way Bokeh applies a browser's messages (on the event loop, in
+    the document lock); then the loop runs until ``until(doc)`` (at most 5 s). At the end the page leaves the
+    session."""
     previous = pn.state.curdoc
 
-    async def switch_tab_then_clear() -> Document:
-        doc, context = served_document(build_app(explorer))
+    async def run() -> Document:
+        doc = Document()
+        build_app(explorer).server_doc(doc)
+        session = ServerSession(ID("test-session"), doc, io_loop=IOLoop.current())
+        context = BokehSessionContext(ID("test-session"), None, doc)  # no server context: nothing here reads it
+        context._set_session(session)
+        doc._session_context = weakref.ref(context)
         pn.state.curdoc = doc
-        (tabs,) = [m for m in doc.models if isinstance(m, BokehTabs)]
-        (button,) = [m for m in doc.models if isinstance(m, BokehButton) and m.label == "Clear selection"]
-
-        def from_the_browser() -> None:
-            # as Bokeh applies a browser's messages (on the event loop, in the document lock): a tab opened, its
-            # change queued by Panel for a few milliseconds, and the click on Clear before that change ran
-            tabs.active = 1
-            assert doc in pn.state._change_callbacks
-            button._trigger_event(ButtonClick(button))
-
-        await _needs_document_lock_on_loop(lambda _session: from_the_browser())(context._session)
-        for _ in range(250):  # the queued change and click, then what they schedule in the lock
-            await asyncio.sleep(0.02)
-            if "none" in selection_shown(doc):
-                break
+        pn.state._loaded[doc] = True
+        try:
+            await _needs_document_lock_on_loop(lambda _session: from_the_browser(doc))(session)
+            for _ in range(250):  # what Panel queued, then what that scheduled in the lock
+                await asyncio.sleep(0.02)
+                if until(doc):
+                    break
+        finally:  # the page is no longer served; its models stay readable
+            pn.state._loaded.pop(doc, None)
+            doc.remove_on_change(session)
+            doc._session_context = None
         return doc
 
     try:
-        doc = asyncio.run(switch_tab_then_clear())
+        return asyncio.run(run())
     finally:
         pn.state.curdoc = previous
-    assert explorer.selected_quants == []
-    assert "none" in selection_shown(doc)
-    # no type dimmed in the charts drawn with Bokeh directly: the memory bars, and the frontier of the tab opened
-    (bars,) = [m for m in doc.models if isinstance(m, ColumnDataSource) and {"total", "emphasis"} <= set(m.data)]
-    assert set(bars.data["emphasis"]) == {1.0}  # the memory bars (drawn with Bokeh directly): no type dimmed
+
+
+def model(doc: Document, kind: type, **properties: object) -> object:
+    """The one Bokeh model of ``kind`` in ``doc`` with these property values."""
+    (found,) = [
+        m for m in doc.models if isinstance(m, kind) and all(getattr(m, k, None) == v for k, v in properties.items())
+    ]
+    return found
+
+
+def click_clear(doc: Document) -> None:
+    button = model(doc, BokehButton, label="Clear selection")
+    assert doc in pn.state._change_callbacks  # a change still queued: Panel handles the click unlocked
+    button._trigger_event(ButtonClick(button))
 
 
 def selection_shown(doc: Document) -> str:
     """The selection line of the page's sidebar, as the browser gets it."""
     (text,) = [str(m.text) for m in doc.models if "Selected:" in str(getattr(m, "text", ""))]
     return text
+
+
+def emphasis_of_the_memory_bars(doc: Document) -> set[float]:
+    (bars,) = [m for m in doc.models if isinstance(m, ColumnDataSource) and {"total", "emphasis"} <= set(m.data)]
+    return set(bars.data["emphasis"])
+
+
+def test_clear_selection_clears_every_view_when_the_click_comes_outside_the_document_lock() -> None:
+    """A click that arrives while a widget change is still queued (switching a tab, then Clear) is run by Panel
+    outside Bokeh's document lock. Clear used to change the state right there: the memory bars (drawn with Bokeh
+    directly) raised on their model write, and the views after them, the selection text included, kept the old
+    selection (the browser test waiting for "Selected: none" timed out 1 run in 3)."""
+    explorer = Explorer()
+    explorer.select(["IQ2_XS"])
+
+    def switch_tab_then_clear(doc: Document) -> None:
+        model(doc, BokehTabs).active = 1
+        click_clear(doc)
+
+    doc = served(explorer, switch_tab_then_clear, lambda doc: "none" in selection_shown(doc))
+    assert explorer.selected_quants == []
+    assert "none" in selection_shown(doc)
+    assert emphasis_of_the_memory_bars(doc) == {1.0}  # no type dimmed
+
+
+def test_a_typed_memory_still_queued_when_clear_is_clicked_changes_every_view() -> None:
+    """Panel runs the widget changes still queued when a click comes, then the click, all outside the document
+    lock. The recompute for the new memory used to raise at the memory bars' model write: the page kept the old
+    selection, and the views after the bars the old memory."""
+    explorer = Explorer()
+    explorer.select(["IQ2_XS"])
+
+    def type_memory_then_clear(doc: Document) -> None:
+        model(doc, Spinner, title="GPU memory (GB)").value = 8.0
+        click_clear(doc)
+
+    doc = served(explorer, type_memory_then_clear, lambda doc: "none" in selection_shown(doc))
+    assert explorer.recommendation.constraints.vram_gb == 8.0 and explorer.selected_quants == []
+    assert "none" in selection_shown(doc)
+    assert emphasis_of_the_memory_bars(doc) == {1.0}
+    # the decision tree (drawn with Bokeh directly) follows the new memory
+    (tree,) = [m for m in doc.models if isinstance(m, ColumnDataSource) and {"node", "active"} <= set(m.data)]
+    assert any(label.startswith(f"→ {explorer.recommendation.best.quant} ") for label in tree.data["label"])

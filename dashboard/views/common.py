@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import gc
 import html
 import sys
@@ -213,6 +214,24 @@ def off_event_loop(work: Callable[[], Any], done: Callable[[Any], None]) -> None
         done(run())
         return
     threading.Thread(target=lambda: doc.add_next_tick_callback(partial(done, run())), daemon=True).start()
+
+
+def writes_bokeh_models(method: Callable[..., None]) -> Callable[..., None]:
+    """For a view method that writes the Bokeh models it draws itself (not through Panel or HoloViews).
+
+    Panel may run a state change outside Bokeh's document lock: a click that arrives while a widget change is still
+    queued is handled, together with that change, in an unlocked callback. A plain model write there raised (a
+    served session checks the lock) and stopped the views after it, the selection text included. In Panel's
+    ``unlocked`` context the document holds the changes and Panel sends them itself, in the lock or not; without a
+    served session it does nothing.
+    """
+
+    @functools.wraps(method)
+    def write(*args: Any, **kwargs: Any) -> None:
+        with pn.io.unlocked():
+            method(*args, **kwargs)
+
+    return write
 
 
 @contextlib.contextmanager

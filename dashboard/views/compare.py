@@ -13,7 +13,7 @@ from bokeh.plotting import figure
 from dashboard import recommend as rec
 from dashboard.quality import cross_size_curves
 from dashboard.state import Explorer
-from dashboard.views.common import DIMMED_ALPHA, TOOLBAR_LOCATION, scroll_box
+from dashboard.views.common import DIMMED_ALPHA, TOOLBAR_LOCATION, scroll_box, writes_bokeh_models
 
 # The frontier's y axis spans at most this factor above the best expected perplexity: a 1B at IQ1_S (about 11x
 # an 8B's F16) would squash the choices that matter into the bottom of the chart. Points above are in the note.
@@ -159,6 +159,7 @@ class ModelFrontier(pn.viewable.Viewer):
             self.explorer.select(picked)
 
     @param.depends("explorer.frontier", "explorer.selected_quants", watch=True)
+    @writes_bokeh_models
     def _refresh(self) -> None:
         frontier = self.explorer.frontier
         if frontier is None:
@@ -301,6 +302,7 @@ class CrossSizeChart(pn.viewable.Viewer):
         return {c: [] for c in ("file_size_gib", "perplexity", "model", "quant", "size_basis", "source")}
 
     @param.depends("table", watch=True)
+    @writes_bokeh_models
     def _draw(self) -> None:
         df = cross_size_curves().filter(pl.col("table") == self.table)
         models = list(dict.fromkeys(df["model"]))

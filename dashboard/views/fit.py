@@ -13,7 +13,15 @@ from bokeh.plotting import figure
 from dashboard.frames import BREAKDOWN_PARTS, breakdown_bars_gb, sweet_spot_cells, vram_label
 from dashboard.recommend import FIT_ORDER, VRAM_SIZES_GB
 from dashboard.state import Explorer, to_pandas
-from dashboard.views.common import DIMMED_ALPHA, FIT_COLOURS, TOOLBAR_LOCATION, emphasis, hv_pane, scroll_box
+from dashboard.views.common import (
+    DIMMED_ALPHA,
+    FIT_COLOURS,
+    TOOLBAR_LOCATION,
+    emphasis,
+    hv_pane,
+    scroll_box,
+    writes_bokeh_models,
+)
 
 
 class SweetSpots(pn.viewable.Viewer):
@@ -235,6 +243,7 @@ class MemoryBreakdown(pn.viewable.Viewer):
         return data
 
     @param.depends("explorer.memory_breakdown", "explorer.recommendation", "explorer.selected_quants", watch=True)
+    @writes_bokeh_models
     def _refresh(self) -> None:
         data = self._data()
         r = self.explorer.recommendation

@@ -71,10 +71,8 @@ class Sidebar(pn.viewable.Viewer):
             sizing_mode="stretch_width",
         )
         clear = pn.widgets.Button(label="Clear selection", color="default", icon=CLEAR_ICON)
-        # Panel runs a click outside Bokeh's document lock when it arrives while a widget change is still pending
-        # (switching a tab, then Clear); the memory bars and the frontier write their Bokeh models on the selection,
-        # which needs the lock: unscheduled, that write raised and the views after it (the selection text
-        # included) kept the old selection. Scheduled, the clear runs in the lock on the next tick.
+        # in the document lock, as a chart's selection is: Panel may run a click outside it (a widget change still
+        # queued when the click came), see views.common.writes_bokeh_models
         clear.on_click(lambda _: pn.state.execute(self.explorer.clear_selection, schedule=True))
         selected = pn.pane.Markdown(
             pn.bind(selection_text, self.explorer.param.selected_quants), name="selected-quants"

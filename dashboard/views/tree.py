@@ -13,7 +13,7 @@ from bokeh.plotting import figure
 from dashboard.frames import tree_layout
 from dashboard.recommend import Recommendation
 from dashboard.state import Explorer
-from dashboard.views.common import scroll_box
+from dashboard.views.common import scroll_box, writes_bokeh_models
 
 ACTIVE = "#D55E00"
 INACTIVE = "#8C8C8C"
@@ -119,6 +119,7 @@ class DecisionTree(pn.viewable.Viewer):
         self._figure = fig
 
     @param.depends("explorer.decision_path", watch=True)
+    @writes_bokeh_models
     def _refresh(self) -> None:
         nodes, edges = _drawn(self.explorer.recommendation)
         columns = ["node", "x", "y", "label_x", "label_y", "label", "colour", "active"]
