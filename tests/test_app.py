@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import weakref
 from collections.abc import Callable
 
@@ -123,10 +124,25 @@ def served(
             doc._session_context = None
         return doc
 
+    # on a thread of its own: in a test worker that ran a browser test before, Playwright's loop is running on this
+    # thread and asyncio.run refuses to start another
+    outcome: dict[str, object] = {}
+
+    def on_its_own_thread() -> None:
+        try:
+            outcome["doc"] = asyncio.run(run())
+        except BaseException as exc:  # re-raised on the test's thread
+            outcome["error"] = exc
+
     try:
-        return asyncio.run(run())
+        thread = threading.Thread(target=on_its_own_thread)
+        thread.start()
+        thread.join()
     finally:
         pn.state.curdoc = previous
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["doc"]
 
 
 def model(doc: Document, kind: type, **properties: object) -> object:
