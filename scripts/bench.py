@@ -455,11 +455,16 @@ def bench_load(num_procs: int = 2, phases: tuple[str, ...] = LOAD_PHASES) -> dic
     async def offline(route) -> None:
         await route.fulfill(status=200, body="", headers={"Access-Control-Allow-Origin": "*"})
 
-    async def browser_context(p):
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+    async def window(browser):
+        """A browser context of its own (a window, as each person has: a page behind another one in its window is
+        drawn about once a second), offline but for the served app."""
         ctx = await browser.new_context(viewport={"width": 1200, "height": 900})
         await ctx.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), offline)
-        return browser, ctx
+        return ctx
+
+    async def browser_context(p):
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        return browser, await window(browser)
 
     async def many_sessions(url: str) -> dict[str, object]:
         async with async_playwright() as p:
@@ -471,11 +476,7 @@ def bench_load(num_procs: int = 2, phases: tuple[str, ...] = LOAD_PHASES) -> dic
             opens: list[float] = []
             for i in range(LOAD_SESSIONS):  # opened one after another
                 t0 = time.perf_counter()
-                # a window each, as 20 people have: a page behind another one in its window is drawn less often
-                window = ctx if i == 0 else await browser.new_context(viewport={"width": 1200, "height": 900})
-                if i:
-                    await window.route(re.compile(r"^https?://(?!127\.0\.0\.1)"), offline)
-                pages.append(await _open(window, url, errors))
+                pages.append(await _open(ctx if i == 0 else await window(browser), url, errors))
                 opens.append((time.perf_counter() - t0) * 1000)
                 print(f"  session {i + 1} open ({opens[-1]:.0f} ms)", file=sys.stderr, flush=True)
             server0, machine0, t0 = _cpu_seconds(server_pgid[0]), _cpu_seconds(), time.monotonic()
@@ -610,11 +611,7 @@ def bench_load(num_procs: int = 2, phases: tuple[str, ...] = LOAD_PHASES) -> dic
         playwright = await async_playwright().start() if pages else None
         if playwright is not None:
             browser, ctx = await browser_context(playwright)
-            contexts = [ctx]
-            for _ in range(pages - 1):  # a window each: a page behind another one is drawn less often
-                contexts.append(await browser.new_context(viewport={"width": 1200, "height": 900}))
-                await contexts[-1].route(re.compile(r"^https?://(?!127\.0\.0\.1)"), offline)
-            pages_open = [await _open(c, url, page_errors) for c in contexts]
+            pages_open = [await _open(ctx if i == 0 else await window(browser), url, page_errors) for i in range(pages)]
         pgid, port = server_pgid[0], int(url.rsplit(":", 1)[1].split("/", 1)[0])
         # how the kernel split the sessions between the server's processes (the parent of a forked server
         # accepts none: it only waits on its workers)
