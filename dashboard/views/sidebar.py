@@ -71,9 +71,9 @@ class Sidebar(pn.viewable.Viewer):
             sizing_mode="stretch_width",
         )
         clear = pn.widgets.Button(label="Clear selection", color="default", icon=CLEAR_ICON)
-        # in the document lock, as a chart's selection is: Panel may run a click outside it (a widget change still
-        # queued when the click came), see views.common.writes_bokeh_models
-        clear.on_click(lambda _: pn.state.execute(self.explorer.clear_selection, schedule=True))
+        # Panel may run the click outside the document lock (a widget change still queued when it came): the views
+        # that write Bokeh models themselves do it safely there (views.common.writes_bokeh_models)
+        clear.on_click(lambda _: self.explorer.clear_selection())
         selected = pn.pane.Markdown(
             pn.bind(selection_text, self.explorer.param.selected_quants), name="selected-quants"
         )
