@@ -57,6 +57,11 @@ SOURCE_LINKS = {
 }
 
 
+# Links in the text panes: the design's link colour is the accent's fill (2.9:1 on the dark background); its
+# foreground shade is the one the design adjusts to read as text on either theme.
+LINK_CSS = "a { color: var(--accent-foreground-rest); } a:hover { color: var(--accent-foreground-hover); }"
+
+
 def recommendation_markdown(r: Recommendation, cross_model: tuple[str, ...] = ()) -> str:
     """The recommendation as Markdown, with the cross-model answer; every user-supplied string is HTML-escaped."""
     esc = html.escape
@@ -107,7 +112,10 @@ class RecommendationSummary(pn.viewable.Viewer):
         super().__init__(**params)
         # one pane each, updated in place: a new pane per change would rebuild the component in the browser
         self._text = pn.pane.Markdown(
-            "", name="recommendation", sizing_mode="stretch_width", stylesheets=[":host { overflow-wrap: anywhere; }"]
+            "",
+            name="recommendation",
+            sizing_mode="stretch_width",
+            stylesheets=[":host { overflow-wrap: anywhere; }", LINK_CSS],
         )
         self._error = pn.pane.Alert("", alert_type="danger", visible=False, sizing_mode="stretch_width")
         self._update()
@@ -139,8 +147,6 @@ class SourcesPanel(pn.viewable.Viewer):
             stylesheets=[
                 # long link titles wrap inside the column instead of widening the page on phones
                 "table { width: 100%; table-layout: fixed; } td, th { overflow-wrap: anywhere; }",
-                # the design's link colour is the accent's fill (3.4:1 on the dark background); its foreground
-                # shade is the one the design adjusts to read as text on either theme
-                "a { color: var(--accent-foreground-rest); } a:hover { color: var(--accent-foreground-hover); }",
+                LINK_CSS,
             ],
         )

@@ -165,3 +165,16 @@ def test_source_links_read_as_text_in_both_themes(page_factory: object, served_a
         colour, ground = link.evaluate(TEXT_COLOUR), link.evaluate(DRAWN_ON)
         assert contrast_ratio(colour, ground) >= 4.5, (i, colour, ground)
     screenshot(page, f"sources-links-{theme}")
+
+
+@pytest.mark.parametrize("theme", ["default", "dark"])
+def test_summary_links_read_as_text_in_both_themes(page_factory: object, served_app: str, theme: str) -> None:
+    """The recommendation's source links had the accent's fill colour too (2.9:1 on the dark background)."""
+    page = open_app(page_factory, served_app + f"?theme={theme}")
+    links = page.locator("li a[href^='http']:visible")
+    links.first.wait_for(timeout=INTERACTION_TIMEOUT_MS)
+    assert links.count() >= 2
+    for i in range(links.count()):
+        link = links.nth(i)
+        colour, ground = link.evaluate(TEXT_COLOUR), link.evaluate(DRAWN_ON)
+        assert contrast_ratio(colour, ground) >= 4.5, (i, colour, ground)
